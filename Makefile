@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with only Python: `make test` and `make report`.
+# torch is pinned and installed first: this machine carries a CPU build of torch 2.13.0, whereas an unpinned
+# `torch` requirement could pull a multi-GB CUDA build.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+TORCH  ?= torch==2.13.0
+
+.PHONY: test test-fast report lint benchmark clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest tests verify theory simulate discover
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" tests verify theory simulate discover
+
+report: $(STAMP)
+	$(VENV)/bin/lawbook report
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/simulate_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

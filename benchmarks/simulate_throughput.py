@@ -1,0 +1,52 @@
+"""Throughput of batched GD: (network·steps)/second for 1,000 two-layer 8×16×8 linear networks trained as one
+tensor program, against one network trained alone, and their ratio.
+
+Run: python benchmarks/simulate_throughput.py [--steps N] [--batch B] [--device cpu|cuda]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from simulate import DeepLinear, gaussian_init, random_regression, train
+
+
+def throughput(batch: int, steps: int, device: str, repeats: int = 3) -> float:
+    task = random_regression(8, 8, 64, seed=0)
+    net = DeepLinear((8, 16, 8))
+    W = gaussian_init(net.sizes, 0.1, seed=0, batch=batch)
+    eta = 0.01
+    times = np.array([0.0, steps * eta])
+    train(net, W, task, eta=eta, times=np.array([0.0, 10 * eta]), device=device)  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        train(net, W, task, eta=eta, times=times, device=device)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return batch * steps / best
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args()
+    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, float64")
+    many = throughput(args.batch, args.steps, args.device)
+    one = throughput(1, args.steps, args.device)
+    print(f"batch of {args.batch} (8×16×8): {many:14,.0f} network·steps/s")
+    print(f"one network alone:       {one:14,.0f} network·steps/s")
+    print(f"ratio batched/alone:     {many / one:14.1f}×")
+
+
+if __name__ == "__main__":
+    main()

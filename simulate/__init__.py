@@ -1,0 +1,49 @@
+"""Numerical training runs matching the laws: tasks, initialisations, networks and batched GD (torch, float64).
+
+>>> from simulate import DeepLinear, decoupled_init, prescribed_task, train
+>>> task = prescribed_task([3.0, 2.0, 1.0], Ni=3, No=3, seed=0)
+>>> traj = train(DeepLinear((3, 3, 3)), decoupled_init(task, Nh=3, u0=1e-3, seed=0), task,
+...              eta=0.01, times=[0.0, 1.0, 2.0])
+>>> traj.mode_frame().columns.tolist()
+['t', 'tau', 'network', 'mode', 's', 'u0', 'u']
+"""
+
+from simulate.continual import ContinualTrajectory, train_sequence
+from simulate.init import Weights, balanced_deep_init, decoupled_init, gaussian_init, zero_balanced_init
+from simulate.networks import AbstractNetwork, DeepLinear, TaskTensors, TwoLayer
+from simulate.tasks import (
+    Task,
+    living_kingdom,
+    prescribed_task,
+    random_orthogonal,
+    random_regression,
+    task_pair,
+    task_sequence,
+    whiten,
+)
+from simulate.train import Trajectory, steps_for_times, train
+
+__all__ = [
+    "AbstractNetwork",
+    "ContinualTrajectory",
+    "DeepLinear",
+    "Task",
+    "TaskTensors",
+    "Trajectory",
+    "TwoLayer",
+    "Weights",
+    "balanced_deep_init",
+    "decoupled_init",
+    "gaussian_init",
+    "living_kingdom",
+    "prescribed_task",
+    "random_orthogonal",
+    "random_regression",
+    "steps_for_times",
+    "task_pair",
+    "task_sequence",
+    "train",
+    "train_sequence",
+    "whiten",
+    "zero_balanced_init",
+]

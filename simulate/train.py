@@ -1,0 +1,203 @@
+"""Full-batch gradient descent for batches of networks, recorded at requested times t/τ.
+
+GD step k is at t/τ = kη (LAWS.md §0): ``times`` are given in units of τ and must be multiples of η.
+The loop does one batched gradient evaluation and an in-place update per step; recording is a copy into a
+preallocated buffer at the requested steps, and losses are evaluated after the loop in one batched call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from simulate.networks import AbstractNetwork, DeepLinear, TaskTensors
+from simulate.tasks import Task
+
+__all__ = ["Trajectory", "steps_for_times", "train"]
+
+
+def steps_for_times(times: Sequence[float] | np.ndarray, eta: float) -> np.ndarray:
+    """GD step indices k with kη = t for each requested time; a time off the η-grid is an error.
+
+    >>> steps_for_times([0.0, 0.5, 1.0], 0.25).tolist()
+    [0, 2, 4]
+    """
+    if not (isinstance(eta, (int, float, np.floating)) and np.isfinite(eta) and eta > 0):
+        raise ValueError(f"step size eta must be a positive finite number, got {eta!r}")
+    t = np.asarray(times, dtype=np.float64)
+    if t.ndim != 1 or t.size == 0:
+        raise ValueError(f"times must be a non-empty 1-D sequence of t/τ values, got shape {t.shape}")
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("times must be finite and ≥ 0 (they are t/τ = kη)")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError("times must be strictly increasing")
+    k = np.rint(t / eta)
+    off = np.abs(k * eta - t) > 1e-9 * np.maximum(1.0, t)
+    if np.any(off):
+        raise ValueError(
+            f"time {t[off][0]!r} is not a multiple of eta = {eta!r}; GD step k is at t/τ = kη, so record at "
+            "multiples of eta (e.g. np.arange(K + 1) * eta)"
+        )
+    return k.astype(np.int64)
+
+
+def _device(device: str | torch.device) -> torch.device:
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested but torch reports no CUDA device; use device='cpu'")
+    return dev
+
+
+def _weights_to_tensors(
+    network: AbstractNetwork, weights0: Sequence[np.ndarray], device: torch.device, dtype: torch.dtype
+) -> list[torch.Tensor]:
+    if len(weights0) != network.n_layers:
+        raise ValueError(f"{network} has {network.n_layers} layers but {len(weights0)} weight arrays were given")
+    batch = None
+    out = []
+    for i, (w, shape) in enumerate(zip(weights0, network.shapes(), strict=True)):
+        a = np.asarray(w, dtype=np.float64)
+        if a.ndim == 2:
+            a = a[None]
+        if a.ndim != 3 or a.shape[1:] != shape:
+            raise ValueError(f"W{i + 1} must have shape (batch, {shape[0]}, {shape[1]}), got {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"W{i + 1} contains NaN or inf")
+        if batch is not None and a.shape[0] != batch:
+            raise ValueError(f"W{i + 1} has batch {a.shape[0]} but W1 has batch {batch}")
+        batch = a.shape[0]
+        out.append(torch.tensor(a, dtype=dtype, device=device))
+    return out
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Weights of every network at the recorded times.
+
+    ``t`` has shape (T,) in units of τ; ``weights[l]`` has shape (T, batch, out, in); ``loss`` (T, batch).
+    """
+
+    network: AbstractNetwork
+    task: Task
+    eta: float
+    t: np.ndarray
+    weights: tuple[np.ndarray, ...]
+    loss: np.ndarray
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def batch(self) -> int:
+        return self.loss.shape[1]
+
+    def end_to_end(self) -> np.ndarray:
+        """W = W_L ⋯ W_1 at every time, shape (T, batch, No, Ni) (linear networks only)."""
+        if not isinstance(self.network, DeepLinear):
+            raise TypeError(f"end_to_end() needs a DeepLinear network, not {type(self.network).__name__}")
+        if "W" not in self._cache:
+            w = self.weights[0]
+            for m in self.weights[1:]:
+                w = m @ w
+            self._cache["W"] = w
+        return self._cache["W"]
+
+    def mode_strengths(self, task: Task | None = None) -> np.ndarray:
+        """u_α = ũ_αᵀ W ṽ_α for the task's singular modes, shape (T, batch, r)."""
+        U, _, V = (task or self.task).svd()
+        return np.einsum("ia,tbij,ja->tba", U, self.end_to_end(), V)
+
+    def loss_on(self, task: Task) -> np.ndarray:
+        """The loss of every recorded network on another task, shape (T, batch)."""
+        self.network.check_task(task)
+        data = TaskTensors.from_task(task, torch.device("cpu"), torch.float64)
+        ws = [torch.from_numpy(w.reshape(-1, *w.shape[2:])) for w in self.weights]
+        return self.network.loss(ws, data).numpy().reshape(self.loss.shape)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame: one row per recorded time per network, columns t, tau, eta, network, loss."""
+        T, B = self.loss.shape
+        return pd.DataFrame(
+            {
+                "t": np.repeat(self.t, B),
+                "tau": 1.0,
+                "eta": self.eta,
+                "network": np.tile(np.arange(B), T),
+                "loss": self.loss.ravel(),
+            }
+        )
+
+    def mode_frame(self) -> pd.DataFrame:
+        """Tidy frame of mode strengths: one row per time, network and mode; columns t, tau, network, mode, s,
+        u0, u — the symbol names of the mode laws, so ``law.numeric(**df[["t", "tau", "s", "u0"]])`` works.
+        u0 is the strength at the first recorded time, which must be t = 0."""
+        if self.t[0] != 0:
+            raise ValueError("mode_frame needs the trajectory recorded at t = 0 (for u0)")
+        u = self.mode_strengths()
+        T, B, r = u.shape
+        s = self.task.svd()[1]
+        return pd.DataFrame(
+            {
+                "t": np.repeat(self.t, B * r),
+                "tau": 1.0,
+                "network": np.tile(np.repeat(np.arange(B), r), T),
+                "mode": np.tile(np.arange(r), T * B),
+                "s": np.tile(s, T * B),
+                "u0": np.tile(u[0].ravel(), T),
+                "u": u.ravel(),
+            }
+        )
+
+
+def train(
+    network: AbstractNetwork,
+    weights0: Sequence[np.ndarray],
+    task: Task,
+    *,
+    eta: float,
+    times: Sequence[float] | np.ndarray,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float64,
+) -> Trajectory:
+    """Full-batch GD from ``weights0`` on ``task``, recorded at ``times`` (t/τ, multiples of ``eta``).
+
+    >>> from simulate import DeepLinear, prescribed_task, decoupled_init
+    >>> task = prescribed_task([2.0], Ni=1, No=1, seed=0)
+    >>> W = decoupled_init(task, Nh=1, u0=0.01, seed=0)
+    >>> traj = train(DeepLinear((1, 1, 1)), W, task, eta=0.01, times=[0.0, 5.0])
+    >>> round(float(traj.mode_strengths()[-1, 0, 0]), 3)
+    2.0
+    """
+    network.check_task(task)
+    steps = steps_for_times(times, eta)
+    dev = _device(device)
+    if dtype not in (torch.float64, torch.float32):
+        raise ValueError(f"dtype must be torch.float64 or torch.float32, got {dtype}")
+    W = _weights_to_tensors(network, weights0, dev, dtype)
+    data = TaskTensors.from_task(task, dev, dtype)
+    record = [torch.empty((len(steps), *w.shape), dtype=dtype, device=dev) for w in W]
+    n_steps = int(steps[-1])
+    record_steps = [int(k) for k in steps]  # Python ints: the per-step comparison stays a cheap int compare
+    j = 0
+    with torch.no_grad():
+        for k in range(n_steps + 1):
+            if k == record_steps[j]:
+                for buf, w in zip(record, W, strict=True):
+                    buf[j].copy_(w)
+                j += 1
+                if k == n_steps:
+                    break
+            for w, g in zip(W, network.grads(W, data), strict=True):
+                w.add_(g, alpha=-eta)
+        flat = [r.reshape(-1, *r.shape[2:]) for r in record]
+        loss = network.loss(flat, data).reshape(len(steps), -1)
+    weights = tuple(r.cpu().to(torch.float64).numpy() for r in record)
+    loss_np = loss.cpu().to(torch.float64).numpy()
+    if not (np.all(np.isfinite(loss_np)) and all(np.all(np.isfinite(w)) for w in weights)):
+        raise FloatingPointError(
+            f"training diverged (NaN or inf) with eta = {eta}: GD is stable only for η < 2/λ_max of the loss "
+            "Hessian; reduce eta or the init scale"
+        )
+    return Trajectory(network, task, float(eta), np.asarray(times, dtype=np.float64), weights, loss_np)

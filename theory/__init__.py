@@ -1,0 +1,42 @@
+"""Closed-form laws of learning dynamics as SymPy objects. Pure mathematics: no I/O, no simulation, no randomness.
+
+>>> from theory import get_law
+>>> sorted(LAWS)[:2]
+['depth_mode', 'forgetting_task_distance']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from theory import balance, forgetting, modes, regression
+from theory.law import Assumption, AssumptionError, Law
+
+__all__ = ["LAWS", "Assumption", "AssumptionError", "Law", "get_law"]
+
+
+def _collect(*modules: object) -> Mapping[str, Law]:
+    laws: dict[str, Law] = {}
+    for module in modules:
+        for law in vars(module).values():
+            if isinstance(law, Law):
+                if law.name in laws and laws[law.name] is not law:
+                    raise RuntimeError(f"two laws are named {law.name!r}")
+                laws[law.name] = law
+    return MappingProxyType(dict(sorted(laws.items())))
+
+
+LAWS: Mapping[str, Law] = _collect(modes, forgetting, balance, regression)
+
+
+def get_law(name: str) -> Law:
+    """The law registered under ``name``; an unknown name raises KeyError listing the known ones.
+
+    >>> get_law("logistic_mode").name
+    'logistic_mode'
+    """
+    try:
+        return LAWS[name]
+    except KeyError:
+        raise KeyError(f"unknown law {name!r}; known laws: {', '.join(LAWS)}") from None

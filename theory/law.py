@@ -1,0 +1,204 @@
+"""The `Law` record: a closed-form law as a SymPy object with its symbols, assumptions, regime and source.
+
+A law is modelled on a SymPy distribution: it declares its parameters (``symbols``, with SymPy assumptions
+such as ``positive=True``), its sampling ``domain``, machine-checkable ``assumptions``, and its formulas.
+
+- ``equation`` is a ``sympy.Eq`` whose left side is the quantity defined: a Symbol, or a Derivative for an ODE.
+- ``solution`` (optional) is an ``Eq`` whose left side is the trajectory quantity, e.g. ``u(t)``.
+- ``derived`` holds further named closed forms (learning times, limits, ...).
+
+``numeric`` compiles any of these right-hand sides once (numpy or mpmath) and evaluates it with keyword
+arguments named like the symbols, so a DataFrame whose columns are the symbol names plugs straight in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+__all__ = ["Assumption", "AssumptionError", "Law", "function_free"]
+
+
+class AssumptionError(ValueError):
+    """A law was applied outside its assumptions. The message names the assumption and the fix."""
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One assumption of a law: a prose statement and, where possible, a machine check.
+
+    ``check`` takes keyword arguments (arrays, matrices) and raises `AssumptionError` when the assumption
+    is definitely violated; it returns None otherwise (three-valued logic: undecidable means no raise).
+    """
+
+    name: str
+    statement: str
+    check: Callable[..., None] | None = None
+
+
+def function_free(expr: sp.Expr) -> sp.Expr:
+    """Replace applied undefined functions ``u(t)`` by plain symbols ``u`` (same name and assumptions).
+
+    >>> t = sp.Symbol("t"); u = sp.Function("u", positive=True)(t)
+    >>> function_free(2 * u)
+    2*u
+    """
+    reps = {}
+    for f in expr.atoms(sp.core.function.AppliedUndef):
+        reps[f] = sp.Symbol(f.func.__name__, **_function_assumptions(f))
+    return expr.xreplace(reps)
+
+
+def _function_assumptions(f: sp.Basic) -> dict[str, bool]:
+    keys = ("positive", "nonnegative", "real", "negative", "nonzero")
+    out = {}
+    for k in keys:
+        v = getattr(f, f"is_{k}")
+        if v is not None:
+            out[k] = v
+    return out
+
+
+@dataclass(frozen=True)
+class Law:
+    """A closed-form law of learning dynamics.
+
+    >>> from theory import get_law
+    >>> law = get_law("logistic_mode")
+    >>> law.targets["solution"].subs({law.symbols["t"]: 0})
+    u0
+    >>> round(float(law.numeric(t=1.0, tau=1.0, s=2.0, u0=0.01)), 6)
+    0.430588
+    """
+
+    name: str
+    title: str
+    equation: sp.Eq | tuple[sp.Eq, ...]
+    symbols: Mapping[str, sp.Symbol]
+    assumptions: tuple[Assumption, ...]
+    regime: str
+    source: str
+    domain: Mapping[str, tuple[float, float]]
+    solution: sp.Eq | None = None
+    derived: Mapping[str, sp.Expr] = field(default_factory=dict)
+    exact: bool = True
+    _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def __post_init__(self) -> None:
+        eqs = self.equation if isinstance(self.equation, tuple) else (self.equation,)
+        for eq in eqs:
+            if not isinstance(eq, sp.Equality):
+                raise TypeError(f"law {self.name!r}: equation must be a sympy.Eq, got {type(eq).__name__}")
+        for name, sym in self.symbols.items():
+            if getattr(sym, "name", None) != name:
+                raise ValueError(f"law {self.name!r}: symbol key {name!r} differs from its name {sym}")
+        for name, (lo, hi) in self.domain.items():
+            if name not in self.symbols:
+                raise ValueError(f"law {self.name!r}: domain names unknown symbol {name!r}")
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"law {self.name!r}: domain of {name!r} must be a finite interval lo < hi")
+
+    # -- formulas ------------------------------------------------------------------------------------------
+    @property
+    def equations(self) -> tuple[sp.Eq, ...]:
+        return self.equation if isinstance(self.equation, tuple) else (self.equation,)
+
+    @property
+    def targets(self) -> dict[str, sp.Expr]:
+        """Every closed form of the law by name, as expressions in plain symbols.
+
+        ``rhs`` is the right side of the (first) equation, ``solution`` the trajectory, then ``derived``.
+        """
+        out: dict[str, sp.Expr] = {}
+        rhs = self.equations[0].rhs
+        if isinstance(rhs, sp.Expr):
+            out["rhs"] = function_free(rhs)
+        if self.solution is not None:
+            out["solution"] = function_free(self.solution.rhs)
+        out.update(self.derived)
+        return out
+
+    @property
+    def default_target(self) -> str:
+        return "solution" if self.solution is not None else "rhs"
+
+    def arguments(self, target: str | None = None) -> tuple[str, ...]:
+        """Names of the symbols the target depends on, sorted."""
+        expr = self._target(target)
+        return tuple(sorted(s.name for s in expr.free_symbols))
+
+    def _target(self, target: str | None) -> sp.Expr:
+        target = target or self.default_target
+        targets = self.targets
+        if target not in targets:
+            raise KeyError(f"law {self.name!r} has no target {target!r}; known: {sorted(targets)}")
+        return targets[target]
+
+    # -- numerics ------------------------------------------------------------------------------------------
+    def compiled(self, target: str | None = None, backend: str = "numpy") -> Callable[..., Any]:
+        """The target compiled once (cached) for ``backend`` in {"numpy", "mpmath"}; call it with keywords."""
+        if backend not in ("numpy", "mpmath"):
+            raise ValueError(f"unknown backend {backend!r}: use 'numpy' or 'mpmath'")
+        target = target or self.default_target
+        key = (target, backend)
+        if key not in self._cache:
+            expr = self._target(target)
+            names = self.arguments(target)
+            syms = [next(s for s in expr.free_symbols if s.name == n) for n in names]
+            modules = [{"hyper": _hyper_numpy}, "scipy", "numpy"] if backend == "numpy" else ["mpmath"]
+            fn = sp.lambdify(syms, expr, modules=modules)
+            self._cache[key] = _KeywordFunction(self.name, target, names, fn)
+        return self._cache[key]
+
+    def numeric(self, target: str | None = None, backend: str = "numpy", **values: Any) -> Any:
+        """Evaluate a target at keyword values named like the symbols (arrays broadcast).
+
+        Extra keywords that the target does not use are refused, so a typo cannot pass silently.
+        """
+        return self.compiled(target, backend)(**values)
+
+    def check(self, **data: Any) -> None:
+        """Run every machine-checkable assumption whose arguments are all present in ``data``."""
+        import inspect
+
+        for a in self.assumptions:
+            if a.check is None:
+                continue
+            params = inspect.signature(a.check).parameters
+            required = [p for p, v in params.items() if v.default is inspect.Parameter.empty]
+            if all(p in data for p in required):
+                a.check(**{p: data[p] for p in params if p in data})
+
+
+def _hyper_numpy(a: tuple, b: tuple, z: Any) -> Any:
+    """Generalised hypergeometric pFq for lambdify's numpy backend (SciPy has 2F1 only)."""
+    import numpy as np
+    import scipy.special
+
+    if len(a) == 2 and len(b) == 1:
+        return scipy.special.hyp2f1(a[0], a[1], b[0], z)
+    import mpmath
+
+    return np.vectorize(lambda x: float(mpmath.hyper(list(a), list(b), float(x))))(z)
+
+
+@dataclass(frozen=True)
+class _KeywordFunction:
+    law: str
+    target: str
+    names: tuple[str, ...]
+    fn: Callable[..., Any]
+
+    def __call__(self, **values: Any) -> Any:
+        missing = [n for n in self.names if n not in values]
+        extra = [n for n in values if n not in self.names]
+        if missing or extra:
+            raise TypeError(
+                f"law {self.law!r}, target {self.target!r} takes {list(self.names)}; "
+                f"missing {missing}, unexpected {extra}"
+            )
+        return self.fn(*(values[n] for n in self.names))

@@ -1,0 +1,78 @@
+"""The verification suite: for every law, named checks that return evidence (never bare booleans).
+
+One check is one function ``(seed) -> Check``. The same functions are asserted by ``pytest verify`` and run
+by ``lawbook verify``/``lawbook report``, so what the report shows is exactly what the tests assert.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["CHECKS", "Check", "check", "run_check", "run_law"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check: pass/fail, a one-line summary with the numbers, and the raw evidence."""
+
+    law: str
+    name: str
+    passed: bool
+    summary: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return f"[{'PASS' if self.passed else 'FAIL'}] {self.law}.{self.name}: {self.summary}"
+
+
+_REGISTRY: dict[str, dict[str, Callable[[int], Check]]] = {}
+
+
+def check(law: str, name: str) -> Callable[[Callable[[int], tuple[bool, str, dict]]], Callable[[int], Check]]:
+    """Register ``fn(seed) -> (passed, summary, evidence)`` as check ``name`` of ``law``."""
+
+    def wrap(fn: Callable[[int], tuple[bool, str, dict]]) -> Callable[[int], Check]:
+        def run(seed: int = 0) -> Check:
+            start = time.perf_counter()
+            passed, summary, evidence = fn(seed)
+            return Check(law, name, bool(passed), summary, evidence, time.perf_counter() - start)
+
+        run.__name__ = fn.__name__
+        run.__doc__ = fn.__doc__
+        if name in _REGISTRY.setdefault(law, {}):
+            raise RuntimeError(f"check {law}.{name} registered twice")
+        _REGISTRY[law][name] = run
+        return run
+
+    return wrap
+
+
+def _load() -> Mapping[str, Mapping[str, Callable[[int], Check]]]:
+    from verify.suite import balance, forgetting, modes, regression  # noqa: F401  (registers the checks)
+
+    return MappingProxyType({k: MappingProxyType(v) for k, v in sorted(_REGISTRY.items())})
+
+
+def run_check(law: str, name: str, seed: int = 0) -> Check:
+    """Run one registered check."""
+    checks = CHECKS.get(law)
+    if checks is None:
+        raise KeyError(f"no checks for law {law!r}; laws with checks: {', '.join(CHECKS)}")
+    if name not in checks:
+        raise KeyError(f"law {law!r} has no check {name!r}; known: {', '.join(checks)}")
+    return checks[name](seed)
+
+
+def run_law(law: str, seed: int = 0) -> list[Check]:
+    """Run every check of one law."""
+    if law not in CHECKS:
+        raise KeyError(f"no checks for law {law!r}; laws with checks: {', '.join(CHECKS)}")
+    return [fn(seed) for fn in CHECKS[law].values()]
+
+
+CHECKS = _load()

@@ -1,0 +1,63 @@
+"""Layer balance (LAWS.md §8)."""
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulate import DeepLinear, TaskTensors, gaussian_init, random_regression
+from theory import get_law
+from theory.balance import gd_drift, imbalance
+from verify.conftest import law_checks
+
+law = get_law("layer_balance")
+
+
+@pytest.mark.parametrize(("law_name", "name"), law_checks("layer_balance"))
+def test_registered_checks(law_name, name, assert_check):
+    assert_check(law_name, name)
+
+
+def test_symbolic_check_detects_a_wrong_drift():
+    """The symbolic identity is not vacuous: a first-order drift ηG_lG_lᵀ leaves a non-zero residual."""
+    sym = law.symbols
+    Wl, Wn, eta = sym["W_l"], sym["W_next"], sym["eta"]
+    H = sp.MatrixSymbol("H", Wn.shape[0], Wl.shape[1])
+    Gl, Gn = Wn.T * H, H * Wl.T
+    before = law.equations[1].rhs
+    after = before.xreplace({Wl: Wl - eta * Gl, Wn: Wn - eta * Gn})
+    wrong = eta * (Gl * Gl.T - Gn.T * Gn)
+    assert sp.expand(after - before - wrong) != sp.ZeroMatrix(*before.shape)
+
+
+@given(seed=st.integers(0, 10_000), depth=st.integers(2, 4), eta=st.floats(1e-3, 0.1), whitened=st.booleans())
+def test_drift_identity_for_random_networks(seed, depth, eta, whitened):
+    task = random_regression(Ni=3, No=2, P=12, seed=seed, whitened=whitened)
+    sizes = (3,) + (4,) * (depth - 1) + (2,)
+    net = DeepLinear(sizes)
+    W = [torch.from_numpy(w) for w in gaussian_init(sizes, 0.7, seed=seed)]
+    G = net.grads(W, TaskTensors.from_task(task, torch.device("cpu"), torch.float64))
+    after = [w - eta * g for w, g in zip(W, G, strict=True)]
+    for d0, d1, pred in zip(
+        imbalance([w[0].numpy() for w in W]),
+        imbalance([w[0].numpy() for w in after]),
+        gd_drift([g[0].numpy() for g in G], eta),
+        strict=True,
+    ):
+        # round-off of products of O(1) matrices: ≈ 1e-15; 1e-12 is a wide but still failing-on-error bound
+        np.testing.assert_allclose(d1 - d0, pred, atol=1e-12)
+
+
+def test_numeric_law_matches_helper():
+    rng = np.random.default_rng(0)
+    g1, g2 = rng.normal(size=(4, 3)), rng.normal(size=(2, 4))
+    np.testing.assert_allclose(law.numeric("rhs", G_l=g1, G_next=g2, eta=0.1), gd_drift([g1, g2], 0.1)[0])
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="columns"):
+        imbalance([np.ones((3, 2)), np.ones((2, 2))])
+    with pytest.raises(ValueError, match="positive"):
+        gd_drift([np.ones((2, 2))] * 2, -1.0)
