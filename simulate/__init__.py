@@ -5,7 +5,7 @@
 >>> traj = train(DeepLinear((3, 3, 3)), decoupled_init(task, Nh=3, u0=1e-3, seed=0), task,
 ...              eta=0.01, times=[0.0, 1.0, 2.0])
 >>> traj.mode_frame().columns.tolist()
-['t', 'tau', 'network', 'mode', 's', 'u0', 'u']
+['t', 'tau', 'network', 'mode', 's', 'u0', 'u', 'du_dt']
 """
 
 from simulate.continual import ContinualTrajectory, train_sequence

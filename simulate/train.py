@@ -104,6 +104,33 @@ class Trajectory:
             self._cache["W"] = w
         return self._cache["W"]
 
+    def velocity(self) -> np.ndarray:
+        """Gradient-flow velocity τ dW/dt = −Σ_l W_{L:l+1} G_l W_{l−1:1} of the end-to-end map at every recorded
+        state, shape (T, batch, No, Ni) (linear networks only).
+
+        This is the exact right-hand side of the flow evaluated at the simulated weights, so it measures the
+        law's rate without the O(η) bias of finite differences of GD iterates.
+        """
+        if not isinstance(self.network, DeepLinear):
+            raise TypeError(f"velocity() needs a DeepLinear network, not {type(self.network).__name__}")
+        if "dW" not in self._cache:
+            data = TaskTensors.from_task(self.task, torch.device("cpu"), torch.float64)
+            ws = [torch.from_numpy(w.reshape(-1, *w.shape[2:])) for w in self.weights]
+            gs = self.network.grads(ws, data)
+            dW = torch.zeros_like(self.network.end_to_end(ws))
+            for i, g in enumerate(gs):
+                term = g if i == 0 else g @ self.network.end_to_end(ws[:i])
+                if i < len(ws) - 1:
+                    term = self.network.end_to_end(ws[i + 1 :]) @ term
+                dW -= term
+            self._cache["dW"] = dW.numpy().reshape(self.end_to_end().shape)
+        return self._cache["dW"]
+
+    def mode_velocities(self, task: Task | None = None) -> np.ndarray:
+        """du_α/dt = ũ_αᵀ (dW/dt) ṽ_α at every recorded state, shape (T, batch, r), in units of 1/τ."""
+        U, _, V = (task or self.task).svd()
+        return np.einsum("ia,tbij,ja->tba", U, self.velocity(), V)
+
     def mode_strengths(self, task: Task | None = None) -> np.ndarray:
         """u_α = ũ_αᵀ W ṽ_α for the task's singular modes, shape (T, batch, r)."""
         U, _, V = (task or self.task).svd()
@@ -131,8 +158,9 @@ class Trajectory:
 
     def mode_frame(self) -> pd.DataFrame:
         """Tidy frame of mode strengths: one row per time, network and mode; columns t, tau, network, mode, s,
-        u0, u — the symbol names of the mode laws, so ``law.numeric(**df[["t", "tau", "s", "u0"]])`` works.
-        u0 is the strength at the first recorded time, which must be t = 0."""
+        u0, u, du_dt — the symbol names of the mode laws, so ``law.numeric(**df[["t", "tau", "s", "u0"]])``
+        works. u0 is the strength at the first recorded time, which must be t = 0; du_dt is the flow velocity
+        at the recorded state (`mode_velocities`)."""
         if self.t[0] != 0:
             raise ValueError("mode_frame needs the trajectory recorded at t = 0 (for u0)")
         u = self.mode_strengths()
@@ -147,6 +175,7 @@ class Trajectory:
                 "s": np.tile(s, T * B),
                 "u0": np.tile(u[0].ravel(), T),
                 "u": u.ravel(),
+                "du_dt": self.mode_velocities().ravel(),
             }
         )
 

@@ -110,7 +110,7 @@ def test_frames_have_the_law_symbol_columns():
     assert frame.columns.tolist() == ["t", "tau", "eta", "network", "loss"]
     assert len(frame) == 2 * 3
     modes = traj.mode_frame()
-    assert modes.columns.tolist() == ["t", "tau", "network", "mode", "s", "u0", "u"]
+    assert modes.columns.tolist() == ["t", "tau", "network", "mode", "s", "u0", "u", "du_dt"]
     assert len(modes) == 2 * 3 * 2
     np.testing.assert_allclose(modes.loc[modes.t == 0, "u"], 0.01, atol=1e-15)
 
@@ -242,3 +242,25 @@ def test_cuda_matches_cpu():
     cpu = train(DeepLinear((3, 5, 2)), W, task, eta=0.05, times=[0.0, 2.0])
     gpu = train(DeepLinear((3, 5, 2)), W, task, eta=0.05, times=[0.0, 2.0], device="cuda")
     np.testing.assert_allclose(cpu.loss, gpu.loss, rtol=1e-10)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_velocity_is_the_flow_derivative(depth):
+    """velocity() equals the derivative of W along gradient flow: compare with a tiny-η GD difference quotient,
+    whose error is O(η) (η = 1e-6 ⇒ relative error ≈ 1e-6)."""
+    task = random_regression(3, 2, 12, seed=0, whitened=False)
+    sizes = (3,) + (4,) * (depth - 1) + (2,)
+    net = DeepLinear(sizes)
+    eta = 1e-6
+    traj = train(net, gaussian_init(sizes, 0.6, seed=2, batch=2), task, eta=eta, times=[0.0, eta])
+    W = traj.end_to_end()
+    fd = (W[1] - W[0]) / eta
+    np.testing.assert_allclose(traj.velocity()[0], fd, rtol=0, atol=1e-5 * np.abs(fd).max())
+
+
+def test_mode_velocity_is_logistic_rhs_for_balanced_decoupled():
+    task = prescribed_task([3.0, 1.0], 2, 2, seed=0)
+    traj = train(DeepLinear((2, 2, 2)), decoupled_init(task, 2, 0.05, seed=0), task, eta=0.01, times=[0.0, 1.0])
+    f = traj.mode_frame()
+    # balanced at t = 0 exactly; at t = 1 the O(η²)-per-step imbalance δ changes a² + b² by δ²/(4u): ≪ 1e-8
+    np.testing.assert_allclose(f.du_dt, 2 * f.u * (f.s - f.u), rtol=1e-8)
