@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Agreement", "agreement", "fit_order"]
+__all__ = ["Agreement", "Series", "agreement", "fit_order"]
 
 
 def fit_order(etas: Sequence[float], errors: Sequence[float]) -> float:
@@ -40,8 +40,18 @@ def fit_order(etas: Sequence[float], errors: Sequence[float]) -> float:
 
 
 @dataclass(frozen=True)
+class Series:
+    """Simulated and predicted values at one step size, shaped (T, k) over the recorded times ``t`` (T,)."""
+
+    eta: float
+    t: np.ndarray
+    simulated: np.ndarray
+    theory: np.ndarray
+
+
+@dataclass(frozen=True)
 class Agreement:
-    """The evidence of one theory-vs-simulation comparison."""
+    """The evidence of one theory-vs-simulation comparison (``series`` keeps the curves for figures)."""
 
     etas: tuple[float, ...]
     max_abs_error: tuple[float, ...]
@@ -52,6 +62,7 @@ class Agreement:
     order_tol: float
     ratios: tuple[float, ...]
     ratio_tol: float = 0.1
+    series: tuple[Series, ...] = ()
 
     @property
     def within_tolerance(self) -> bool:
@@ -107,7 +118,7 @@ def agreement(
     etas = tuple(float(e) for e in etas)
     if len(etas) < (3 if order is not None else 1):
         raise ValueError("an order check needs at least three step sizes (LAWS.md §0); pass order=None otherwise")
-    abs_err, rel_err, tols = [], [], []
+    abs_err, rel_err, tols, series = [], [], [], []
     for eta in etas:
         t, sim = simulate(eta)
         sim = np.asarray(sim, dtype=np.float64)
@@ -121,9 +132,14 @@ def agreement(
         scale = np.maximum(np.abs(pred), np.finfo(np.float64).tiny)
         rel_err.append(float((diff / scale).max()))
         tols.append(float(tolerance(eta)))
+        t_arr = np.asarray(t, dtype=np.float64)
+        time_axis = t_arr if t_arr.ndim == 1 else t_arr.reshape(t_arr.shape[0], -1)[:, 0]
+        series.append(Series(eta, time_axis, sim.reshape(len(time_axis), -1), pred.reshape(len(time_axis), -1)))
     fitted = None
     ratios: tuple[float, ...] = ()
     if order is not None:
         fitted = fit_order(etas, abs_err)
         ratios = tuple(a / b for a, b in itertools.pairwise(abs_err))
-    return Agreement(etas, tuple(abs_err), tuple(rel_err), tuple(tols), fitted, order, order_tol, ratios, ratio_tol)
+    return Agreement(
+        etas, tuple(abs_err), tuple(rel_err), tuple(tols), fitted, order, order_tol, ratios, ratio_tol, tuple(series)
+    )

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -40,12 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("laws", help="list the laws with their source and regime").add_argument("--json", action="store_true")
     for name, helptext in (
         ("verify", "run the verification checks of the given laws (default: all)"),
-        ("report", "verify the laws and print a summary (markdown pages arrive with the report issue)"),
+        ("report", "verify the laws and write markdown pages with figures (default: all laws)"),
     ):
         sp = sub.add_parser(name, help=helptext)
         sp.add_argument("laws", nargs="*", metavar="LAW")
         sp.add_argument("--seed", type=_seed, default=0)
         sp.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+        sp.add_argument("--quick", action="store_true", help="small budgets for a smoke run")
+    p_report = sub.choices["report"]
+    p_report.add_argument("--out", type=Path, default=Path("reports"), help="output directory (default: reports/)")
     return p
 
 
@@ -64,9 +70,9 @@ def _laws(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verify(args: argparse.Namespace) -> int:
+def _law_names(args: argparse.Namespace) -> list[str]:
     from theory import LAWS
-    from verify.suite import CHECKS, run_law
+    from verify.suite import CHECKS
 
     names = args.laws or list(CHECKS)
     unknown = [n for n in names if n not in LAWS]
@@ -75,13 +81,28 @@ def _verify(args: argparse.Namespace) -> int:
     unchecked = [n for n in names if n not in CHECKS]
     if unchecked:
         raise _UsageError(f"law {unchecked[0]!r} has no verification checks yet; laws with checks: {', '.join(CHECKS)}")
-    results = []
+    return names
+
+
+def _run_laws(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[str, list], dict[str, float]]:
+    """Run every law's checks with one progress line per law on stderr; returns checks and wall times."""
+    from verify.suite import run_law
+
+    results, seconds = {}, {}
     for name in names:
         start = time.perf_counter()
-        checks = run_law(name, seed=args.seed)
+        checks = run_law(name, seed=seed, quick=quick)
+        seconds[name] = time.perf_counter() - start
         ok = all(c.passed for c in checks)
-        print(f"[{time.perf_counter() - start:6.1f}s] {name}: {'PASS' if ok else 'FAIL'}", file=sys.stderr)
-        results.extend(checks)
+        print(f"[{seconds[name]:6.1f}s] {name}: {'PASS' if ok else 'FAIL'}", file=sys.stderr)
+        results[name] = checks
+    return results, seconds
+
+
+def _verify(args: argparse.Namespace) -> int:
+    names = _law_names(args)
+    by_law, _ = _run_laws(names, args.seed, args.quick)
+    results = [c for checks in by_law.values() for c in checks]
     if args.json:
         rows = [{"law": c.law, "check": c.name, "passed": c.passed, "summary": c.summary} for c in results]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -91,6 +112,57 @@ def _verify(args: argparse.Namespace) -> int:
         n_fail = sum(not c.passed for c in results)
         print(f"{len(results) - n_fail} passed, {n_fail} failed ({len(names)} laws, seed {args.seed})")
     return 0 if all(c.passed for c in results) else 1
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same directory, then rename over ``path`` (atomic on POSIX)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _writable_dir(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _UsageError(f"cannot create output directory {out}: {err.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise _UsageError(f"output directory {out} is not writable; choose another with --out")
+    return out
+
+
+def _report(args: argparse.Namespace) -> int:
+    from theory import get_law
+    from verify.report import LawReport, environment, figures_for, render_index, render_law_page
+
+    names = _law_names(args)
+    out = _writable_dir(args.out)
+    by_law, seconds = _run_laws(names, args.seed, args.quick)
+    env = environment()
+    reports = []
+    for name in names:
+        figures = []
+        for filename, caption, render in figures_for(name, by_law[name]):
+            _write_atomic(out / filename, render())
+            figures.append((caption, filename))
+        report = LawReport(get_law(name), tuple(by_law[name]), tuple(figures))
+        _write_atomic(out / f"{name}.md", render_law_page(report, seed=args.seed, env=env).encode())
+        reports.append(report)
+    if not args.laws:  # the index lists every law; a partial run leaves it alone
+        _write_atomic(out / "README.md", render_index(reports, seed=args.seed, env=env).encode())
+    timings = {"seed": args.seed, "quick": args.quick, "seconds": {k: round(v, 3) for k, v in seconds.items()}}
+    _write_atomic(out / "timings.json", (json.dumps(timings, indent=2) + "\n").encode())
+    ok = all(r.passed for r in reports)
+    if args.json:
+        print(json.dumps([{"law": r.law.name, "passed": r.passed} for r in reports], indent=2))
+    else:
+        print(f"{sum(r.passed for r in reports)} of {len(reports)} laws verified; pages in {out}/")
+    return 0 if ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "laws":
             return _laws(args)
+        if args.command == "report":
+            return _report(args)
         return _verify(args)
     except _UsageError as err:
         print(f"lawbook: error: {err}", file=sys.stderr)

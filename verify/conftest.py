@@ -2,12 +2,15 @@
 
 import pytest
 
-from verify.suite import CHECKS, run_check
+from verify.suite import CHECKS, SLOW, run_check
 
 
 def law_checks(law: str) -> list:
-    """pytest parameters for every registered check of ``law`` (ids are the check names)."""
-    return [pytest.param(law, name, id=name) for name in CHECKS[law]]
+    """pytest parameters for every registered check of ``law`` (ids are the check names; slow ones marked)."""
+    return [
+        pytest.param(law, name, id=name, marks=[pytest.mark.slow] if name in SLOW.get(law, ()) else [])
+        for name in CHECKS[law]
+    ]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["CHECKS", "Check", "check", "run_check", "run_law"]
+__all__ = ["CHECKS", "SLOW", "Check", "check", "run_check", "run_law"]
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,14 @@ class Check:
 
 
 _REGISTRY: dict[str, dict[str, Callable[[int], Check]]] = {}
+SLOW: dict[str, set[str]] = {}
 
 
-def check(law: str, name: str) -> Callable[[Callable[[int], tuple[bool, str, dict]]], Callable[[int], Check]]:
-    """Register ``fn(seed) -> (passed, summary, evidence)`` as check ``name`` of ``law``."""
+def check(
+    law: str, name: str, *, slow: bool = False
+) -> Callable[[Callable[[int], tuple[bool, str, dict]]], Callable[[int], Check]]:
+    """Register ``fn(seed) -> (passed, summary, evidence)`` as check ``name`` of ``law``; ``slow`` checks run
+    under pytest's ``slow`` marker and are skipped by ``--quick``."""
 
     def wrap(fn: Callable[[int], tuple[bool, str, dict]]) -> Callable[[int], Check]:
         def run(seed: int = 0) -> Check:
@@ -47,6 +51,8 @@ def check(law: str, name: str) -> Callable[[Callable[[int], tuple[bool, str, dic
         if name in _REGISTRY.setdefault(law, {}):
             raise RuntimeError(f"check {law}.{name} registered twice")
         _REGISTRY[law][name] = run
+        if slow:
+            SLOW.setdefault(law, set()).add(name)
         return run
 
     return wrap
@@ -68,11 +74,11 @@ def run_check(law: str, name: str, seed: int = 0) -> Check:
     return checks[name](seed)
 
 
-def run_law(law: str, seed: int = 0) -> list[Check]:
-    """Run every check of one law."""
+def run_law(law: str, seed: int = 0, quick: bool = False) -> list[Check]:
+    """Run every check of one law (with ``quick``, skip the checks registered as slow)."""
     if law not in CHECKS:
         raise KeyError(f"no checks for law {law!r}; laws with checks: {', '.join(CHECKS)}")
-    return [fn(seed) for fn in CHECKS[law].values()]
+    return [fn(seed) for name, fn in CHECKS[law].items() if not (quick and name in SLOW.get(law, ()))]
 
 
 CHECKS = _load()

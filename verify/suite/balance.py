@@ -64,7 +64,8 @@ def balance_order(seed: int) -> tuple[bool, str, dict]:
     """Gradient flow conserves D_l, so max_t ‖D_l(t) − D_l(0)‖ over t ∈ [0, 2] shrinks linearly with η.
 
     Tolerance: the triangle inequality on the exact per-step identity bounds the drift by
-    Σ_k η²‖G_lG_lᵀ − G_{l+1}ᵀG_{l+1}‖ ≈ η ∫‖…‖dt; it is evaluated at each η from the simulated gradients."""
+    Σ_k η²‖G_lG_lᵀ − G_{l+1}ᵀG_{l+1}‖ ≈ η ∫‖…‖dt; it is evaluated at each η from the simulated gradients. Step sizes 0.005-0.00125: at 0.04-0.01 the O(η²) term still bent
+    the fitted order to 1.15 for some seeds."""
     task, net = _net_and_data(seed)
     data = TaskTensors.from_task(task, torch.device("cpu"), torch.float64)
     W0 = gaussian_init(net.sizes, 0.5, seed=seed)
@@ -82,7 +83,7 @@ def balance_order(seed: int) -> tuple[bool, str, dict]:
         # values: the largest entry of D(t) − D(0), theory: 0
         return traj.t, np.max(np.abs(D - D[0]), axis=(1, 2, 3))
 
-    result = agreement(lambda t: np.zeros_like(t), simulate, (0.04, 0.02, 0.01), tolerance=lambda eta: bounds[eta])
+    result = agreement(lambda t: np.zeros_like(t), simulate, (0.005, 0.0025, 0.00125), tolerance=lambda eta: bounds[eta])
     per_eta = [e / eta for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
     summary = f"{result}; drift/η = {', '.join(f'{c:.3f}' for c in per_eta)}"
-    return result.passed, summary, {"agreement": result}
+    return result.passed, summary, {"agreement": result, "ylabel": "max_l,ij |D_l(t) − D_l(0)|"}

@@ -9,6 +9,7 @@ import numpy as np
 from simulate import DeepLinear, task_sequence, train_sequence, zero_balanced_init
 from theory import get_law
 from theory.forgetting import task_distance, task_loss
+from verify.figures import Curves
 from verify.suite import check
 
 # Recipe of LAWS.md §3.1: shared whitened X (Ni = 4, P = 40), three tasks with noisy targets (No = 3), Nh = 6,
@@ -48,7 +49,20 @@ def forgetting_continual(seed: int) -> tuple[bool, str, dict]:
         f"max_ij |L_i(T_j) − law| = {err:.2e} (tol {TOL:g}); forgetting of task 0 by task 2 after 1: "
         f"sim {forgetting_sim:.10f}, law {forgetting_law:.10f}; c_i = {np.round(c, 6).tolist()}"
     )
-    return ok, summary, {"final_losses": final, "predicted": predicted, "max_error": err}
+    # figure: every task's loss through the three phases, with the law's plateau L_i(T_j) dashed in each phase
+    t = np.concatenate([p * DURATION + ph.t for p, ph in enumerate(run.phases)])
+    sim = run.losses[:, :, :, 0].reshape(-1, n)
+    plateau = np.repeat(predicted, len(run.phases[0].t), axis=0)
+    curves = Curves(
+        "Continual learning of 3 tasks: loss of each task",
+        "t / τ (300 τ per task)",
+        "loss L_i",
+        tuple((f"task {i}", t, sim[:, i : i + 1]) for i in range(n)),
+        (t, plateau),
+        logy=False,
+        theory_label="law: ½‖Σⱼ − Σᵢ‖² + cᵢ after converging on task j",
+    )
+    return ok, summary, {"final_losses": final, "predicted": predicted, "max_error": err, "curves": curves}
 
 
 @check("forgetting_task_distance", "loss_identity_along_trajectory")

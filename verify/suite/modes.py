@@ -76,7 +76,7 @@ def logistic_gd(seed: int) -> tuple[bool, str, dict]:
     result = agreement(theory, simulate, ETAS, tolerance=lambda eta: TOL_COEFF * eta * max(s) ** 2)
     consts = [e / (eta * max(s) ** 2) for e, eta in zip(result.max_abs_error, ETAS, strict=True)]
     summary = f"{result}; err/(η s²) = {', '.join(f'{c:.3f}' for c in consts)}"
-    return result.passed, summary, {"agreement": result}
+    return result.passed, summary, {"agreement": result, "ylabel": "mode strength u_α = ũ_αᵀ W2W1 ṽ_α"}
 
 
 def _depth_u_of_t(depth: int, s: float, u0: float, t: np.ndarray) -> np.ndarray:
@@ -146,7 +146,7 @@ def _depth_gd(depth: int, seed: int) -> tuple[bool, str, dict]:
         ETAS,
         tolerance=lambda eta: TOL_COEFF * eta * s**2,
     )
-    return result.passed, f"N={depth}, s={s}, u0={u0}: {result}", {"agreement": result}
+    return result.passed, f"N={depth}, s={s}, u0={u0}: {result}", {"agreement": result, "ylabel": f"mode strength u (N = {depth})"}
 
 
 @check("depth_mode", "gd_agreement_N3")

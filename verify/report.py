@@ -1,0 +1,184 @@
+"""Markdown verification reports: a pure function from results to text (and figures to bytes).
+
+Nothing here writes files; `verify.cli` does, atomically. Wall times are deliberately absent from the markdown
+(they go to a separate file), so the same seed gives the same pages byte for byte.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+
+import sympy as sp
+
+from theory import Law
+from verify.figures import Curves, curves_from_agreement, error_vs_eta_png, theory_vs_simulation_png
+from verify.suite import Check
+
+__all__ = ["DiscoveryRow", "DiscoverySummary", "LawReport", "environment", "figures_for", "render_index", "render_law_page"]
+
+PACKAGES = ("lawbook", "sympy", "numpy", "scipy", "mpmath", "torch", "pandas", "pyoperon", "pysindy", "hypothesis", "matplotlib")
+
+
+def environment() -> dict[str, str]:
+    """Python and package versions (a package that is not installed shows as 'absent')."""
+    env = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            env[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            env[name] = "absent"
+    return env
+
+
+@dataclass(frozen=True)
+class DiscoveryRow:
+    expr: str
+    latex: str
+    complexity: int
+    loss: float
+    level: str
+
+
+@dataclass(frozen=True)
+class DiscoverySummary:
+    problem: str
+    backend: str
+    seed: int
+    reference: str
+    rows: tuple[DiscoveryRow, ...]
+    rediscovered: bool
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LawReport:
+    law: Law
+    checks: tuple[Check, ...]
+    figures: tuple[tuple[str, str], ...]  # (caption, path relative to the page)
+    discovery: tuple[DiscoverySummary, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks) and all(d.rediscovered for d in self.discovery)
+
+
+def figures_for(law_name: str, checks: Sequence[Check]) -> list[tuple[str, str, Callable[[], bytes]]]:
+    """(file name, caption, render) for a law's figures, derived from its checks' evidence.
+
+    The theory-vs-simulation figure comes from explicit ``curves`` evidence or else from the first agreement's
+    series; the error-vs-η figure from the first agreement that fitted an order.
+    """
+    out: list[tuple[str, str, Callable[[], bytes]]] = []
+    curves: Curves | None = next((c.evidence["curves"] for c in checks if "curves" in c.evidence), None)
+    agreements = [(c, c.evidence["agreement"]) for c in checks if "agreement" in c.evidence]
+    if curves is None and agreements:
+        check, agr = agreements[0]
+        ylabel = str(check.evidence.get("ylabel", check.name))
+        curves = curves_from_agreement(agr, f"{law_name}: GD (solid) against the law (dashed)", ylabel)
+    if curves is not None:
+        out.append((f"{law_name}_theory_vs_simulation.png", curves.title, lambda c=curves: theory_vs_simulation_png(c)))
+    ordered = [(c, a) for c, a in agreements if a.order is not None]
+    if ordered:
+        check, agr = ordered[0]
+        title = f"{law_name}.{check.name}: error against η"
+        out.append((f"{law_name}_error_vs_eta.png", title, lambda a=agr, t=title: error_vs_eta_png(a, t)))
+    return out
+
+
+def _latex(expr: sp.Basic) -> str:
+    return sp.latex(expr)
+
+
+def _statement(law: Law) -> list[str]:
+    lines = ["## Statement", ""]
+    for eq in law.equations:
+        lines += ["```math", _latex(eq), "```", ""]
+    if law.solution is not None:
+        lines += ["Solution:", "", "```math", _latex(law.solution), "```", ""]
+    if law.derived:
+        lines += ["Derived closed forms:", ""]
+        for name, expr in law.derived.items():
+            lines += [f"- `{name}`:", "", "  ```math", f"  {_latex(expr)}", "  ```", ""]
+    return lines
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_law_page(report: LawReport, *, seed: int, env: Mapping[str, str]) -> str:
+    """The markdown page of one law: verdict first, then statement, assumptions, figures, discovery, environment."""
+    law = report.law
+    verdict = "PASS" if report.passed else "FAIL"
+    n_pass = sum(c.passed for c in report.checks)
+    lines = [
+        f"# {law.name}: {law.title}",
+        "",
+        f"**Verdict: {verdict}** — {n_pass} of {len(report.checks)} checks passed"
+        + (
+            f"; rediscovered in {sum(d.rediscovered for d in report.discovery)} of {len(report.discovery)} "
+            "discovery problems."
+            if report.discovery
+            else "."
+        ),
+        "",
+        "| check | result | evidence |",
+        "|---|---|---|",
+    ]
+    for c in report.checks:
+        lines.append(f"| `{c.name}` | {'PASS' if c.passed else '**FAIL**'} | {_escape(c.summary)} |")
+    lines.append("")
+    lines += _statement(law)
+    lines += ["## Assumptions and regime", ""]
+    for a in law.assumptions:
+        mark = " (machine-checked)" if a.check is not None else ""
+        lines.append(f"- **{a.name}**{mark}: {a.statement}")
+    lines += ["", f"**Regime.** {law.regime}", "", f"**Source.** {law.source}", ""]
+    if law.domain:
+        dom = ", ".join(f"{k} ∈ [{lo:g}, {hi:g}]" for k, (lo, hi) in law.domain.items())
+        lines += [f"**Sampling domain.** {dom}", ""]
+    if report.figures:
+        lines += ["## Figures", ""]
+        for caption, path in report.figures:
+            lines += [f"![{caption}]({path})", "", f"*{caption}*", ""]
+    for d in report.discovery:
+        lines += [
+            f"## Discovery: `{d.problem}` ({d.backend}, seed {d.seed})",
+            "",
+            f"Reference: `{d.reference}`. Rediscovered: **{'yes' if d.rediscovered else 'no'}**.",
+            "",
+            "| complexity | loss (MSE) | expression | verdict |",
+            "|---|---|---|---|",
+        ]
+        for r in d.rows:
+            lines.append(f"| {r.complexity} | {r.loss:.3g} | ${_escape(r.latex)}$ | {r.level} |")
+        lines.append("")
+    lines += ["## Environment", "", f"- seed: {seed}"]
+    lines += [f"- {k}: {v}" for k, v in env.items()]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def render_index(reports: Sequence[LawReport], *, seed: int, env: Mapping[str, str]) -> str:
+    """reports/README.md: one row per law with its verdict and a link to its page."""
+    n_pass = sum(r.passed for r in reports)
+    lines = [
+        "# lawbook verification reports",
+        "",
+        f"{n_pass} of {len(reports)} laws verified (seed {seed}). Regenerate with `make report`.",
+        "",
+        "| law | verdict | checks | discovery | source |",
+        "|---|---|---|---|---|",
+    ]
+    for r in reports:
+        checks = f"{sum(c.passed for c in r.checks)}/{len(r.checks)}"
+        disc = f"{sum(d.rediscovered for d in r.discovery)}/{len(r.discovery)}" if r.discovery else "—"
+        lines.append(
+            f"| [{r.law.name}]({r.law.name}.md) | {'PASS' if r.passed else '**FAIL**'} | {checks} | {disc} | "
+            f"{_escape(r.law.source)} |"
+        )
+    lines += ["", "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), ""]
+    return "\n".join(lines)
