@@ -1,0 +1,146 @@
+"""The backend protocol: what a symbolic-regression engine must provide to `discover.discover`.
+
+A backend is a small stateless object with a ``name`` and two methods:
+
+- ``settings(seed=..., budget=..., **options)`` validates the options (unknown ones raise `TypeError`) and
+  returns every setting the run will use, fully resolved, so a `Discovery` records exactly what ran;
+- ``fit(X, y, features, seed=..., budget=..., **options)`` returns the engine's candidate expressions as
+  `RawCandidate` records: SymPy expressions in `feature_symbols(features)` with the fitted constants as
+  ``Float`` atoms, and the engine's *own* complexity and loss, kept for diagnostics only.
+
+Everything backend-independent happens in `discover.discovery`: the float64 loss, the one complexity measure,
+constant snapping and the Pareto filter. So a new engine is a short file implementing `AbstractBackend`, and
+results from different engines are comparable.
+
+Engines are imported lazily, inside ``fit``, never at import time; an engine that cannot be loaded raises
+`BackendUnavailable` naming the fix.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+import sympy as sp
+
+__all__ = ["AbstractBackend", "BackendUnavailable", "Budget", "RawCandidate", "feature_symbols"]
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend's engine cannot be loaded here. The message names the missing piece and the alternative."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much search a backend may spend. Validated at construction.
+
+    - ``generations``: evolutionary generations (Operon) or iterations (PySR ``niterations``);
+    - ``population_size``: individuals per population (Operon; PySR ``population_size``);
+    - ``max_length``: the largest expression, in the engine's own node count (Operon ``max_length``,
+      PySR ``maxsize``);
+    - ``time_limit``: wall-clock seconds after which the engine stops early, or None. A run that hits it
+      depends on the speed of the machine, so it is *not* reproducible; the presets leave it unset.
+
+    SINDy is a deterministic sparse regression, not a search: it ignores the budget except that
+    ``max_length`` caps the size of an expression it reports (see `discover.backends.sindy`).
+
+    >>> Budget.quick().generations < Budget.default().generations
+    True
+    >>> Budget(generations=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Budget.generations must be a positive integer, got 0
+    """
+
+    generations: int = 300
+    population_size: int = 1000
+    max_length: int = 30
+    time_limit: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("generations", "population_size", "max_length"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Budget.{name} must be a positive integer, got {value!r}")
+        if self.max_length < 3:
+            raise ValueError(
+                f"Budget.max_length must be at least 3 (one operation on two leaves), got {self.max_length}"
+            )
+        if self.time_limit is not None and not (
+            isinstance(self.time_limit, (int, float)) and math.isfinite(self.time_limit) and self.time_limit > 0
+        ):
+            raise ValueError(f"Budget.time_limit must be a positive number of seconds or None, got {self.time_limit!r}")
+
+    @classmethod
+    def quick(cls) -> Budget:
+        """A small search (about a second for two features with Operon): for tests and laws of a few nodes."""
+        return cls(generations=60, population_size=300, max_length=20)
+
+    @classmethod
+    def default(cls) -> Budget:
+        """The search used when none is given: laws of up to about 30 nodes, tens of seconds with Operon."""
+        return cls()
+
+
+class RawCandidate(NamedTuple):
+    """One expression as an engine reports it, before lawbook snaps, measures and filters it.
+
+    ``complexity`` and ``loss`` are the engine's own measures (e.g. Operon's tree length and float32 MSE);
+    `discover.discover` recomputes both with the shared measures and keeps only ``expr``.
+    """
+
+    expr: sp.Expr
+    complexity: int
+    loss: float
+
+
+def feature_symbols(features: Sequence[str]) -> tuple[sp.Symbol, ...]:
+    """The SymPy symbols of the feature columns: named exactly like the columns, with ``real=True``.
+
+    Every backend builds its expressions from these, so candidates from any engine share their symbols.
+    Note that ``Symbol("u", real=True) != Symbol("u")``: substitute by name, or take the symbols from here.
+
+    >>> feature_symbols(["u", "s"])
+    (u, s)
+    >>> feature_symbols(["u"])[0].is_real
+    True
+    """
+    return tuple(sp.Symbol(name, real=True) for name in features)
+
+
+class AbstractBackend(abc.ABC):
+    """A symbolic-regression engine behind `discover.discover`. Subclasses are small and stateless."""
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def settings(self, *, seed: int, budget: Budget, **options: Any) -> dict[str, Any]:
+        """Every setting ``fit`` will use for these arguments; unknown options raise `TypeError`."""
+
+    @abc.abstractmethod
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        features: Sequence[str],
+        *,
+        seed: int,
+        budget: Budget,
+        **options: Any,
+    ) -> list[RawCandidate]:
+        """Candidate expressions for ``y ≈ f(X)``, in the symbols `feature_symbols(features)`.
+
+        ``X`` is float64 of shape (rows, len(features)); ``y`` float64 of shape (rows,), all finite.
+        The same arguments must give the same candidates (the seed is the only source of randomness).
+        """
+
+
+def check_options(backend: str, options: dict[str, Any], allowed: Sequence[str]) -> None:
+    """Refuse options a backend does not know, listing the ones it does (so a typo cannot pass silently)."""
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f"backend {backend!r} got unknown option(s) {unknown}; known options: {sorted(allowed)}")

@@ -1,0 +1,298 @@
+"""Named discovery problems: a simulation recipe, the features and target it yields, and the law it should give.
+
+Each `Problem` turns `simulate` runs into a (features → target) table with a fixed seed, names the backend
+options that suit it, and carries its reference expression (from `theory`, in symbols named like the columns).
+Whether a front contains the reference is decided in `verify.rediscovery`, never here.
+
+Rates are measured, not assumed, with GD as close to gradient flow as each recipe needs:
+
+- right-hand sides use the flow velocity at the simulated states (`Trajectory.mode_velocities`), which has no
+  O(η) finite-difference bias;
+- trajectories u(t) use Richardson extrapolation 2·u_GD(η/2) − u_GD(η), which removes the O(η) term (LAWS.md §0);
+- forgetting uses losses after convergence, where the law is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sympy as sp
+
+__all__ = ["PROBLEMS", "Problem", "get_problem"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A discovery problem. ``make_data(seed)`` returns the table; ``reference`` is the law's expression in the
+    feature symbols; ``options[backend]`` are the settings that suit this problem for that backend."""
+
+    name: str
+    law: str
+    target: str
+    features: tuple[str, ...]
+    reference: sp.Expr
+    make_data: Callable[[int], pd.DataFrame]
+    options: Mapping[str, Mapping[str, Any]]
+    description: str
+    slow: bool = False
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        return tuple(self.options)
+
+    def data(self, seed: int = 0) -> pd.DataFrame:
+        """The problem's table for ``seed`` (computed once per seed)."""
+        if seed not in self._cache:
+            frame = self.make_data(seed)
+            missing = [c for c in (*self.features, self.target) if c not in frame.columns]
+            if missing:
+                raise RuntimeError(f"problem {self.name!r}: data recipe produced no column {missing}")
+            self._cache[seed] = frame[[*self.features, self.target]].reset_index(drop=True)
+        return self._cache[seed]
+
+    def domain(self, seed: int = 0) -> dict[str, tuple[float, float]]:
+        """The range of each feature in the data: the domain on which a candidate must match the reference."""
+        frame = self.data(seed)
+        return {f: (float(frame[f].min()), float(frame[f].max())) for f in self.features}
+
+    def run(self, backend: str | None = None, *, seed: int = 0, budget: Any = None) -> Any:
+        """Run discovery on this problem's data with its options for ``backend`` (default: its first)."""
+        from discover.discovery import discover
+
+        backend = backend or self.backends[0]
+        if backend not in self.options and backend != "pysr":
+            raise ValueError(f"problem {self.name!r} does not use backend {backend!r}; it uses {self.backends}")
+        return discover(
+            self.data(seed),
+            self.target,
+            features=list(self.features),
+            backend=backend,
+            seed=seed,
+            budget=budget,
+            **dict(self.options.get(backend, self.options.get("operon", {}))),
+        )
+
+
+def _plain(expr: sp.Expr, **values: int) -> sp.Expr:
+    """The law's expression with parameters fixed (e.g. tau = 1) and plain real symbols named as before."""
+    expr = expr.subs({s: values[s.name] for s in expr.free_symbols if s.name in values})
+    return expr.xreplace({s: sp.Symbol(s.name, real=True) for s in expr.free_symbols})
+
+
+def _subsample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    if len(frame) <= n:
+        return frame
+    rows = np.sort(np.random.default_rng(seed).choice(len(frame), size=n, replace=False))
+    return frame.iloc[rows]
+
+
+# -- logistic mode ------------------------------------------------------------------------------------------
+
+_MODE_S = (3.0, 2.0, 1.0, 0.5)
+
+
+def _mode_runs(depth: int, seed: int, eta: float, horizon: float, u0s: tuple[float, ...]) -> pd.DataFrame:
+    from simulate import DeepLinear, balanced_deep_init, decoupled_init, prescribed_task, train
+
+    r = len(_MODE_S)
+    task = prescribed_task(list(_MODE_S), Ni=r, No=r, seed=seed)
+    frames = []
+    for k, u0 in enumerate(u0s):
+        if depth == 2:
+            W = decoupled_init(task, Nh=r, u0=u0, seed=seed + k)
+        else:
+            W = balanced_deep_init((r,) * (depth + 1), u0, seed=seed + k, task=task)
+        times = np.arange(0, round(horizon / eta) + 1, round(0.05 / eta)) * eta
+        frame = train(DeepLinear((r,) * (depth + 1)), W, task, eta=eta, times=times).mode_frame()
+        frames.append(frame.assign(run=k))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _logistic_rhs_data(seed: int) -> pd.DataFrame:
+    frame = _mode_runs(2, seed, eta=0.01, horizon=8.0, u0s=(1e-3, 3e-2))
+    # drop the plateau (u within 1e-3 of s): those rows carry no information about the rate
+    frame = frame[np.abs(frame.s - frame.u) > 1e-3 * frame.s]
+    return _subsample(frame, 300, seed)
+
+
+def _depth3_rhs_data(seed: int) -> pd.DataFrame:
+    frame = _mode_runs(3, seed, eta=0.01, horizon=12.0, u0s=(3e-2, 1e-1))
+    frame = frame[np.abs(frame.s - frame.u) > 1e-3 * frame.s]
+    return _subsample(frame, 300, seed)
+
+
+def _logistic_solution_data(seed: int) -> pd.DataFrame:
+    """u(t) at several (s, u0) by Richardson-extrapolated GD: error O(η²) ≈ 1e-6 at η = 1e-3 (LAWS.md §0)."""
+    from simulate import DeepLinear, decoupled_init, prescribed_task, train
+
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k in range(6):
+        s = float(rng.uniform(0.5, 3.0))
+        u0 = float(10 ** rng.uniform(-3, -1))
+        task = prescribed_task([s], Ni=1, No=1, seed=seed + k)
+        horizon = float(np.ceil(2.0 / s * np.log(s / u0)))  # twice the half-learning time, rounded up
+        runs = []
+        for eta in (2e-3, 1e-3):
+            times = np.arange(0, round(horizon / 0.05) + 1) * 0.05
+            W = decoupled_init(task, Nh=1, u0=u0, seed=seed)
+            runs.append(train(DeepLinear((1, 1, 1)), W, task, eta=eta, times=times).mode_frame())
+        frame = runs[1].copy()
+        frame["u"] = 2 * runs[1].u.to_numpy() - runs[0].u.to_numpy()
+        frames.append(frame)
+    return _subsample(pd.concat(frames, ignore_index=True), 300, seed)
+
+
+# -- forgetting -----------------------------------------------------------------------------------------------
+
+
+def _forgetting_data(seed: int) -> pd.DataFrame:
+    """L_i(T_j) for every pair (i, j) of 4 sequentially trained tasks, from 4 runs with different similarity
+    and noise. Converged: η = 0.05 for 200τ per task; prescribed singular values ≥ 0.5 make every mode learned
+    by ≈ (1/2·0.5) ln(0.5/1e-3) ≈ 6τ and converged to e^{−190} by the end of the phase."""
+    from simulate import DeepLinear, Task, train_sequence, whiten, zero_balanced_init
+    from theory.forgetting import task_distance
+
+    rng = np.random.default_rng(seed)
+    Ni, No, P = 4, 3, 24
+    rows = []
+    for run in range(4):
+        X = whiten(rng.normal(size=(Ni, P)))
+        tasks = []
+        for _ in range(4):
+            U = np.linalg.qr(rng.normal(size=(No, No)))[0]
+            V = np.linalg.qr(rng.normal(size=(Ni, No)))[0]
+            sigma = U @ np.diag(rng.uniform(0.5, 2.0, No)) @ V.T
+            noise = rng.uniform(0.0, 1.0) * rng.normal(size=(No, P))
+            noise -= noise @ X.T @ X / P  # keep Σyx exactly as prescribed: noise orthogonal to the inputs
+            tasks.append(Task(X, sigma @ X + noise))
+        W0 = zero_balanced_init(Ni, 6, No, 1e-3, seed=seed + run)
+        result = train_sequence(DeepLinear((Ni, 6, No)), W0, tasks, eta=0.05, duration=200.0, n_records=2)
+        final = result.final_losses()[:, :, 0]
+        for j, tj in enumerate(tasks):
+            for i, ti in enumerate(tasks):
+                rows.append(
+                    {"d": task_distance(ti.sigma_yx, tj.sigma_yx), "c": ti.irreducible_loss(), "L": final[j, i]}
+                )
+    return pd.DataFrame(rows)
+
+
+# -- layer balance --------------------------------------------------------------------------------------------
+
+
+def _balance_data(seed: int) -> pd.DataFrame:
+    """States (a, b) of unbalanced scalar modes along gradient-flow trajectories, with a0² − b0² as target.
+
+    GD changes a² − b² by η²(b² − a²)(s − ab)² per step (LAWS.md §8), i.e. by ≈ η·s²·|δ| over the learning
+    phase: 4e-3 relative at η = 1e-3, enough to pull fitted constants off 1. The states are therefore
+    Richardson-extrapolated, 2·x(η/2) − x(η) with η = 5e-4, which cancels the O(η) drift and leaves O(η²):
+    measured 7e-7 relative at η = 1e-3, so ≈ 2e-7 here, at the float32 precision of the search."""
+    from simulate import DeepLinear, decoupled_init, prescribed_task, train
+
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k in range(8):
+        s = float(rng.uniform(0.5, 2.0))
+        task = prescribed_task([s], Ni=1, No=1, seed=seed + k)
+        delta = float(rng.uniform(-1.0, 1.0))
+        W = decoupled_init(task, Nh=1, u0=float(rng.uniform(0.05, 0.5)), imbalance=delta, seed=seed)
+        states = []
+        for eta in (5e-4, 2.5e-4):
+            traj = train(DeepLinear((1, 1, 1)), W, task, eta=eta, times=np.arange(0, 41) * 0.1)
+            states.append(np.abs(np.stack([traj.weights[0][:, 0, 0, 0], traj.weights[1][:, 0, 0, 0]])))
+        a, b = 2 * states[1] - states[0]
+        frames.append(pd.DataFrame({"a": a, "b": b, "q": a[0] ** 2 - b[0] ** 2}))
+    return pd.concat(frames, ignore_index=True)
+
+
+# -- registry -------------------------------------------------------------------------------------------------
+
+
+def _problems() -> dict[str, Problem]:
+    from theory import get_law
+    from theory.modes import depth_mode
+
+    logistic = get_law("logistic_mode")
+    d, c, a, b = (sp.Symbol(n, real=True) for n in ("d", "c", "a", "b"))
+    arithmetic = {"allowed_symbols": "add,sub,mul,div,constant,variable"}
+    problems = [
+        Problem(
+            name="logistic_mode_rhs",
+            law="logistic_mode",
+            target="du_dt",
+            features=("u", "s"),
+            reference=_plain(logistic.targets["rhs"], tau=1),
+            make_data=_logistic_rhs_data,
+            options={"operon": arithmetic, "sindy": {"library": ("poly", 2)}},
+            description="τ du/dt as a function of (u, s) from decoupled balanced two-layer networks (τ = 1)",
+        ),
+        Problem(
+            name="logistic_mode_solution",
+            law="logistic_mode",
+            target="u",
+            features=("t", "s", "u0"),
+            reference=_plain(logistic.targets["solution"], tau=1),
+            make_data=_logistic_solution_data,
+            options={"operon": {"allowed_symbols": "add,sub,mul,div,exp,constant,variable"}},
+            description="u(t) from (t, s, u0), Richardson-extrapolated GD on one-mode networks (τ = 1)",
+            slow=True,
+        ),
+        Problem(
+            name="depth3_mode_rhs",
+            law="depth_mode",
+            target="du_dt",
+            features=("u", "s"),
+            reference=_plain(depth_mode.targets["rhs"].subs(depth_mode.symbols["N"], 3), tau=1),
+            make_data=_depth3_rhs_data,
+            options={
+                "operon": {"allowed_symbols": "add,sub,mul,div,pow,constant,variable"},
+                # a generic library of cube-root powers u^{k/3} and s·u^{k/3}, k = 0..7 — not only the answer
+                "sindy": {"library": tuple(f"u**({k}/3)" for k in range(8)) + tuple(f"s*u**({k}/3)" for k in range(8))},
+            },
+            description="τ du/dt for the balanced depth-3 mode, whose right-hand side has the power u^{4/3}",
+            slow=True,
+        ),
+        Problem(
+            name="forgetting_task_distance",
+            law="forgetting_task_distance",
+            target="L",
+            features=("d", "c"),
+            reference=d**2 / 2 + c,
+            make_data=_forgetting_data,
+            options={"operon": arithmetic, "sindy": {"library": ("poly", 2)}},
+            description="loss of task i after converging on task j from the task distance d and the irreducible loss c",
+        ),
+        Problem(
+            name="balance_conservation",
+            law="layer_balance",
+            target="q",
+            features=("a", "b"),
+            reference=a**2 - b**2,
+            make_data=_balance_data,
+            options={"operon": arithmetic, "sindy": {"library": ("poly", 2)}},
+            description="the state function of (a, b) that keeps its initial value along the flow: a² − b²",
+            slow=True,
+        ),
+    ]
+    return {p.name: p for p in problems}
+
+
+PROBLEMS: Mapping[str, Problem] = MappingProxyType(_problems())
+
+
+def get_problem(name: str) -> Problem:
+    """The problem registered under ``name``; an unknown name raises KeyError listing the known ones.
+
+    >>> get_problem("logistic_mode_rhs").reference
+    2*u*(s - u)
+    """
+    try:
+        return PROBLEMS[name]
+    except KeyError:
+        raise KeyError(f"unknown discovery problem {name!r}; known: {', '.join(PROBLEMS)}") from None

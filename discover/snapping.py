@@ -1,0 +1,278 @@
+"""Constant snapping, and the measures shared by every backend: complexity, loss, and the float32 loss floor.
+
+Symbolic regression returns fitted constants (``1.9999997*u*s``); theory has exact ones (``2*u*s``). `snap`
+rewrites an expression into a cheap normal form, then replaces each float constant by the simplest nearby
+exact number — the nearest integer, else the nearest rational of denominator ≤ ``max_denominator``, else
+``(p/q)·k`` for k in π, e, √2, √3 with 1 ≤ |p|, q ≤ 4 — keeping a replacement only if the fit stays as good::
+
+    new MSE ≤ rel_factor · (MSE of the unsnapped expression) + floor.
+
+- ``rel_factor = 1.05`` (`DEFAULT_REL_FACTOR`). With noise, a least-squares fit of p constants to n rows beats
+  the true constants by a factor ≈ 1 − p/n, so the true values pass while p/n ≲ 5 % (10 constants on 200 rows).
+  A constant moved by δ standard errors costs δ²/n of the MSE, so the accepted move is ≈ √(0.05·n) standard
+  errors: 3 at n = 200. For much larger noisy tables pass a smaller ``rel_factor``.
+- ``floor = (FLOAT32_ULPS · 2⁻²³ · rms(y))²`` (`loss_floor`), with ``FLOAT32_ULPS = 8``: Operon fits in float32,
+  whose unit roundoff is 2⁻²³ ≈ 1.2e-7, and its Levenberg–Marquardt constants are good to a few ulp (≈ 1e-6
+  relative). Below this floor two fits are indistinguishable, so noise-free data still snap.
+- ``max_denominator = 12`` (`DEFAULT_MAX_DENOMINATOR`): the exact constants of the shipped laws are small
+  rationals, e.g. the depth-N exponent 2 − 2/N (4/3 at N = 3); denominators up to 12 cover N ≤ 12. Larger
+  denominators approximate any number, and would make snapping meaningless. For the same reason the multiples
+  of irrational constants are restricted to a few small ones (π/2, 2π, √2/2, 3e/4, …): with noisy data a dense
+  set of candidates would always offer a spurious match such as 10√2/7 ≈ 2.0203 for a fitted 2.02.
+
+Every comparison is in float64 on the data given, so the judgement does not depend on the engine.
+
+The measures:
+
+- `complexity`: the number of nodes of the SymPy expression tree (`sympy.preorder_traversal`); a number or a
+  symbol is one node. ``2*u*(s - u)`` is ``Mul(2, u, Add(s, Mul(-1, u)))``: 8 nodes.
+- `mse`: the mean squared error of an expression on (X, y), float64, via `sympy.lambdify`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+__all__ = [
+    "DEFAULT_MAX_DENOMINATOR",
+    "DEFAULT_REL_FACTOR",
+    "FLOAT32_ULPS",
+    "SnapSettings",
+    "complexity",
+    "loss_floor",
+    "mse",
+    "snap",
+    "snap_all",
+]
+
+DEFAULT_MAX_DENOMINATOR = 12
+DEFAULT_REL_FACTOR = 1.05
+FLOAT32_ULPS = 8
+_FLOAT32_UNIT_ROUNDOFF = 2.0**-23
+
+# Irrational constants tried, as (p/q)·k with 1 ≤ |p|, q ≤ _SIMPLE_MULTIPLE, after integers and rationals.
+_SIMPLE_CONSTANTS: tuple[sp.Expr, ...] = (sp.pi, sp.E, sp.sqrt(2), sp.sqrt(3))
+_SIMPLE_MULTIPLE = 4
+# At most this many rounds of substitution: replacing one constant can merge terms into a new float.
+_MAX_ROUNDS = 3
+# Rewriting (expand/factor) is skipped above this many nodes: it can be slow and rarely helps there.
+_MAX_REWRITE_NODES = 200
+
+
+@dataclass(frozen=True)
+class SnapSettings:
+    """How `discover.discover` snaps constants; ``SnapSettings(enabled=False)`` keeps the raw expressions.
+
+    >>> SnapSettings().max_denominator
+    12
+    """
+
+    enabled: bool = True
+    max_denominator: int = DEFAULT_MAX_DENOMINATOR
+    rel_factor: float = DEFAULT_REL_FACTOR
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.max_denominator, bool)
+            or not isinstance(self.max_denominator, int)
+            or self.max_denominator < 1
+        ):
+            raise ValueError(f"max_denominator must be a positive integer, got {self.max_denominator!r}")
+        if not (math.isfinite(self.rel_factor) and self.rel_factor >= 1):
+            raise ValueError(f"rel_factor must be a finite number ≥ 1, got {self.rel_factor!r}")
+
+
+def complexity(expr: sp.Basic) -> int:
+    """Node count of the expression tree: the one complexity measure of all backends.
+
+    >>> u, s = sp.symbols("u s")
+    >>> complexity(2 * u * (s - u)), complexity(sp.expand(2 * u * (s - u))), complexity(u)
+    (8, 10, 1)
+    """
+    return sum(1 for _ in sp.preorder_traversal(expr))
+
+
+def loss_floor(y: np.ndarray) -> float:
+    """The smallest MSE difference that float32 fitting can resolve: ``(FLOAT32_ULPS · 2⁻²³ · rms(y))²``.
+
+    >>> loss_floor(np.ones(4)) == (8 * 2.0**-23) ** 2
+    True
+    """
+    y = np.asarray(y, dtype=np.float64)
+    rms = float(np.sqrt(np.mean(y**2))) if y.size else 0.0
+    return (FLOAT32_ULPS * _FLOAT32_UNIT_ROUNDOFF * rms) ** 2
+
+
+def mse(expr: sp.Expr, X: np.ndarray, y: np.ndarray, features: Sequence[str]) -> float:
+    """Mean squared error of ``expr`` on the rows of ``X`` (columns named ``features``), in float64.
+
+    Symbols are matched to columns by name. A value that is not finite (a pole, a log of a negative number)
+    makes the loss ``inf``.
+
+    >>> X = np.array([[1.0], [2.0], [3.0]]); y = np.array([2.0, 4.0, 6.0])
+    >>> mse(2 * sp.Symbol("x"), X, y, ["x"]), mse(sp.Integer(4), X, y, ["x"])
+    (0.0, 2.6666666666666665)
+    """
+    return _Evaluator(X, y, features).mse(expr)
+
+
+class _Evaluator:
+    """Evaluates expressions on one table; symbols are matched to columns by name, not by assumptions."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, features: Sequence[str]) -> None:
+        self.X = np.asarray(X, dtype=np.float64)
+        self.y = np.asarray(y, dtype=np.float64)
+        self.features = tuple(features)
+        if self.X.ndim != 2 or self.X.shape != (len(self.y), len(self.features)):
+            raise ValueError(
+                f"X must have shape (rows, {len(self.features)}) matching y of length {len(self.y)}; got {self.X.shape}"
+            )
+        self.columns = dict(zip(self.features, self.X.T, strict=True))
+
+    def predict(self, expr: sp.Expr) -> np.ndarray:
+        """Values of ``expr`` on every row, float64; raises if a value cannot be computed as a number."""
+        names = sorted({s.name for s in expr.free_symbols})
+        unknown = [n for n in names if n not in self.columns]
+        if unknown:
+            raise ValueError(
+                f"expression {expr} uses {unknown}, which are not among the features {list(self.features)}"
+            )
+        symbols = [next(s for s in expr.free_symbols if s.name == n) for n in names]
+        fn = sp.lambdify(symbols, expr, modules="numpy")
+        with np.errstate(all="ignore"):
+            out = np.asarray(fn(*(self.columns[n] for n in names)))
+        if np.iscomplexobj(out):
+            out = np.where(out.imag != 0, np.nan, out.real)
+        return np.broadcast_to(out.astype(np.float64), self.y.shape)
+
+    def mse(self, expr: sp.Expr) -> float:
+        """The float64 MSE, or ``inf`` where the expression is not finite (or not numeric) on some row."""
+        unknown = sorted({s.name for s in expr.free_symbols} - set(self.columns))
+        if unknown:
+            raise ValueError(
+                f"expression {expr} uses {unknown}, which are not among the features {list(self.features)}"
+            )
+        try:
+            prediction = self.predict(expr)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return math.inf  # e.g. an unevaluated SymPy object in the result: not a usable candidate
+        with np.errstate(all="ignore"):
+            value = float(np.mean((prediction - self.y) ** 2))
+        return value if math.isfinite(value) else math.inf
+
+
+def snap(
+    expr: sp.Expr,
+    X: np.ndarray,
+    y: np.ndarray,
+    features: Sequence[str],
+    *,
+    max_denominator: int = DEFAULT_MAX_DENOMINATOR,
+    rel_factor: float = DEFAULT_REL_FACTOR,
+) -> sp.Expr:
+    """Replace float constants by exact numbers where the fit stays as good (see the module docstring).
+
+    The expression is first brought to a normal form — ``expand`` (products of fitted constants collapse to
+    one constant per term) and ``factor`` (rational functions get monic polynomials, which removes the scale
+    shared by numerator and denominator) — each form is snapped, and the simplest result that fits is returned.
+    An expression whose loss is not finite on the data is returned unchanged.
+
+    >>> x = sp.Symbol("x")
+    >>> X = np.linspace(0.5, 2.0, 50)[:, None]
+    >>> snap(2.0000003 * x, X, 2 * X[:, 0], ["x"])
+    2*x
+    >>> snap(0.33333334 * x, X, X[:, 0] / 3, ["x"])
+    x/3
+    >>> snap(1.2345 * x, X, 1.2345 * X[:, 0], ["x"])
+    1.2345*x
+    """
+    SnapSettings(max_denominator=max_denominator, rel_factor=rel_factor)  # validates
+    evaluator = _Evaluator(X, y, features)
+    reference = evaluator.mse(expr)
+    if not math.isfinite(reference):
+        return expr
+    tolerance = rel_factor * reference + loss_floor(evaluator.y)
+
+    def fits(candidate: sp.Expr) -> bool:
+        return evaluator.mse(candidate) <= tolerance
+
+    results = [expr]
+    if complexity(expr) <= _MAX_REWRITE_NODES:
+        for form in _normal_forms(expr):
+            if form.has(sp.Float) and not fits(form):
+                continue  # a rewrite lost accuracy to cancellation; do not build on it
+            results.append(_tidy(_snap_constants(form, fits, max_denominator), fits))
+    else:
+        results.append(_snap_constants(expr, fits, max_denominator))
+    # Fewest remaining float constants first (the most exact), then the smallest.
+    return min(results, key=lambda e: (len(e.atoms(sp.Float)), complexity(e)))
+
+
+def _normal_forms(expr: sp.Expr) -> list[sp.Expr]:
+    expanded = sp.expand(expr, deep=True, mul=True, multinomial=True, power_exp=False, power_base=False, log=False)
+    forms = [expanded]
+    try:
+        factored = sp.factor(expanded)
+    except (sp.PolynomialError, NotImplementedError, TypeError):  # pragma: no cover - depends on the input
+        factored = expanded
+    if factored != expanded:
+        forms.append(factored)
+    return forms
+
+
+def _snap_constants(expr: sp.Expr, fits: Callable[[sp.Expr], bool], max_denominator: int) -> sp.Expr:
+    current = expr
+    for _ in range(_MAX_ROUNDS):
+        changed = False
+        for value in sorted(current.atoms(sp.Float), key=lambda f: (-abs(float(f)), float(f))):
+            if value not in current.atoms(sp.Float):
+                continue  # merged away by an earlier replacement in this round
+            for proposal in _proposals(float(value), max_denominator):
+                trial = current.xreplace({value: proposal})
+                if fits(trial):
+                    current, changed = trial, True
+                    break
+        if not changed:
+            break
+    return current
+
+
+def _proposals(value: float, max_denominator: int) -> list[sp.Expr]:
+    """Exact numbers near ``value``, simplest first: the nearest integer, a small rational, a multiple of π, …"""
+    out: list[sp.Expr] = [sp.Integer(round(value))]
+    fraction = Fraction(value).limit_denominator(max_denominator)
+    if fraction.denominator > 1:
+        out.append(sp.Rational(fraction.numerator, fraction.denominator))
+    for constant in _SIMPLE_CONSTANTS:
+        ratio = Fraction(value / float(constant)).limit_denominator(_SIMPLE_MULTIPLE)
+        if 1 <= abs(ratio.numerator) <= _SIMPLE_MULTIPLE:
+            out.append(sp.Rational(ratio.numerator, ratio.denominator) * constant)
+    return out
+
+
+def _tidy(expr: sp.Expr, fits: Callable[[sp.Expr], bool]) -> sp.Expr:
+    """The smallest of the expression, its factored and its expanded form (equal up to rounding)."""
+    forms = [expr]
+    if complexity(expr) <= _MAX_REWRITE_NODES:
+        for rewrite in _normal_forms(expr):
+            if rewrite not in forms and (not rewrite.has(sp.Float) or fits(rewrite)):
+                forms.append(rewrite)
+    return min(forms, key=complexity)
+
+
+def snap_all(
+    expressions: Sequence[sp.Expr], X: np.ndarray, y: np.ndarray, features: Sequence[str], settings: SnapSettings
+) -> list[sp.Expr]:
+    """`snap` each expression with ``settings`` (the raw expressions when snapping is disabled)."""
+    if not settings.enabled:
+        return list(expressions)
+    return [
+        snap(e, X, y, features, max_denominator=settings.max_denominator, rel_factor=settings.rel_factor)
+        for e in expressions
+    ]

@@ -1,0 +1,131 @@
+"""Unit tests of constant snapping and of the shared measures (complexity, loss, float32 floor)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from discover import SnapSettings, complexity, loss_floor, mse, snap
+from discover.snapping import DEFAULT_MAX_DENOMINATOR, DEFAULT_REL_FACTOR
+
+x = sp.Symbol("x", real=True)
+u, s = sp.symbols("u s", real=True)
+
+# A fixed design: 60 points of x in [0.5, 2] (away from 0, so a constant factor is well determined).
+X1 = np.linspace(0.5, 2.0, 60)[:, None]
+RNG = np.random.default_rng(1)
+US = np.column_stack([RNG.uniform(0.05, 2.0, 200), RNG.uniform(0.5, 3.0, 200)])
+
+
+def exact(expr: sp.Expr) -> bool:
+    return not expr.has(sp.Float)
+
+
+def test_snaps_float32_noise_to_an_integer() -> None:
+    assert snap(2.0000003 * x, X1, 2 * X1[:, 0], ["x"]) == 2 * x
+
+
+def test_snaps_float32_third_to_a_rational() -> None:
+    assert snap(0.33333334 * x, X1, X1[:, 0] / 3, ["x"]) == x / 3
+
+
+def test_keeps_a_constant_that_is_not_simple() -> None:
+    # 1.2345 = 2469/2000: the nearest snaps (11/9, 5/4, 2π/5, …) are ≥ 1e-3 away, costing ~1e-6 in MSE, far above
+    # the float32 floor (~1e-12 here), so the constant stays a float.
+    out = snap(1.2345 * x, X1, 1.2345 * X1[:, 0], ["x"])
+    assert out == 1.2345 * x
+
+
+def test_removes_a_negligible_offset_and_expands_products_of_constants() -> None:
+    # Operon-style output: a product of fitted weights whose product is 2 to float32 accuracy, plus an offset.
+    raw = -0.627722084522247 * u * (-3.18612337112427 * s + 3.18612337112427 * u) - 3.0771868608781e-8
+    y = 2 * US[:, 0] * (US[:, 1] - US[:, 0])
+    out = snap(raw, US, y, ["u", "s"])
+    assert sp.expand(out - 2 * u * (s - u)) == 0
+    assert complexity(out) == complexity(2 * u * (s - u))  # the factored form is kept: it is the smaller one
+
+
+def test_normalises_a_rational_function_before_snapping() -> None:
+    # Numerator and denominator share a free scale; factoring makes them monic, so the constants become exact.
+    raw = (2.0000001 * u + 1.0) / (4.0000003 * s + 2.0)
+    y = (2 * US[:, 0] + 1) / (4 * US[:, 1] + 2)
+    out = snap(raw, US, y, ["u", "s"])
+    assert exact(out)
+    assert sp.simplify(out - (2 * u + 1) / (4 * s + 2)) == 0
+
+
+def test_snaps_exponents_and_simple_irrationals() -> None:
+    assert snap(x**1.3333334, X1, X1[:, 0] ** (4 / 3), ["x"]) == x ** sp.Rational(4, 3)
+    assert snap(3.1415927 * x, X1, math.pi * X1[:, 0], ["x"]) == sp.pi * x
+
+
+def test_with_noise_snaps_within_the_noise_and_refuses_beyond() -> None:
+    # y = 2x + N(0, 0.01²), 60 rows: least squares puts the slope within ~1e-3 of 2 (its standard error).
+    noise = np.random.default_rng(0).normal(0.0, 0.01, len(X1))
+    y = 2 * X1[:, 0] + noise
+    slope = float(np.linalg.lstsq(X1, y, rcond=None)[0][0])
+    assert snap(slope * x, X1, y, ["x"]) == 2 * x
+    # 2.02 is ~20 standard errors away: snapping it to 2 would cost far more than 5 % of the MSE.
+    assert snap(2.02 * x, X1, 2.02 * X1[:, 0] + noise, ["x"]) == 2.02 * x
+
+
+def test_symbols_are_matched_by_name_whatever_their_assumptions() -> None:
+    xp = sp.Symbol("x", positive=True)
+    assert snap(2.0000003 * xp, X1, 2 * X1[:, 0], ["x"]) == 2 * xp
+
+
+def test_an_expression_not_finite_on_the_data_is_returned_unchanged() -> None:
+    raw = sp.log(x - 1.0000001)  # log of a negative number for x < 1
+    assert mse(raw, X1, X1[:, 0], ["x"]) == math.inf
+    assert snap(raw, X1, X1[:, 0], ["x"]) == raw
+
+
+@given(p=st.integers(min_value=-30, max_value=30), q=st.integers(min_value=1, max_value=DEFAULT_MAX_DENOMINATOR))
+def test_a_float32_rounded_small_rational_snaps_back_exactly(p: int, q: int) -> None:
+    c = float(np.float32(p / q))  # what a float32 engine reports for the constant p/q
+    y = (p / q) * X1[:, 0]
+    assert snap(c * x, X1, y, ["x"]) == sp.Rational(p, q) * x
+
+
+@given(c=st.floats(min_value=-10.0, max_value=10.0, allow_nan=False, allow_infinity=False))
+def test_snapping_never_costs_more_than_the_stated_tolerance(c: float) -> None:
+    y = c * X1[:, 0] + 0.01 * np.sin(7 * X1[:, 0])  # not exactly c·x, so the raw loss is not zero
+    raw = c * x
+    out = snap(raw, X1, y, ["x"])
+    assert mse(out, X1, y, ["x"]) <= DEFAULT_REL_FACTOR * mse(raw, X1, y, ["x"]) + loss_floor(y)
+
+
+def test_complexity_is_the_sympy_node_count() -> None:
+    assert complexity(x) == 1
+    assert complexity(sp.Rational(1, 3)) == 1
+    assert complexity(x / 3) == 3  # Mul(1/3, x)
+    assert complexity(2 * u * (s - u)) == 8  # Mul(2, u, Add(s, Mul(-1, u)))
+    assert complexity(sp.exp(x)) == 2
+
+
+def test_mse_is_float64_and_refuses_unknown_symbols() -> None:
+    y = 2 * X1[:, 0]
+    assert mse(2 * x, X1, y, ["x"]) == 0.0
+    assert mse(sp.Integer(0), X1, y, ["x"]) == pytest.approx(float(np.mean(y**2)), rel=1e-15)
+    with pytest.raises(ValueError, match="'z'"):
+        mse(sp.Symbol("z"), X1, y, ["x"])
+
+
+def test_loss_floor_scales_with_the_target() -> None:
+    # (8 ulp of float32 at rms(y))²: 8 · 2⁻²³ ≈ 9.5e-7 relative accuracy.
+    assert loss_floor(np.full(5, 10.0)) == pytest.approx((8 * 2.0**-23 * 10.0) ** 2)
+    assert loss_floor(np.zeros(5)) == 0.0
+
+
+def test_snap_settings_are_validated() -> None:
+    with pytest.raises(ValueError, match="max_denominator"):
+        SnapSettings(max_denominator=0)
+    with pytest.raises(ValueError, match="rel_factor"):
+        SnapSettings(rel_factor=0.9)
+    with pytest.raises(ValueError, match="rel_factor"):
+        snap(2.0 * x, X1, 2 * X1[:, 0], ["x"], rel_factor=float("nan"))
