@@ -158,6 +158,8 @@ class _Evaluator:
             raise ValueError(
                 f"expression {expr} uses {unknown}, which are not among the features {list(self.features)}"
             )
+        if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            return math.inf  # e.g. a constant snapped to 0 under a division: not a usable candidate
         try:
             prediction = self.predict(expr)
         except (TypeError, ValueError, ZeroDivisionError, OverflowError):

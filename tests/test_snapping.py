@@ -129,3 +129,13 @@ def test_snap_settings_are_validated() -> None:
         SnapSettings(rel_factor=0.9)
     with pytest.raises(ValueError, match="rel_factor"):
         snap(2.0 * x, X1, 2 * X1[:, 0], ["x"], rel_factor=float("nan"))
+
+
+def test_snapping_never_produces_infinite_constants():
+    # snapping the constant 1e-3 to 0 would make log(0·x) = zoo: such a trial must count as not fitting
+    x = sp.Symbol("x", real=True)
+    X = np.linspace(1.0, 2.0, 50)[:, None]
+    expr = x + sp.log(sp.Float(1e-3) * x)
+    snapped = snap(expr, X, X[:, 0] + np.log(1e-3 * X[:, 0]), ["x"])
+    assert not snapped.has(sp.zoo, sp.nan, sp.oo)
+    assert mse(snapped, X, X[:, 0] + np.log(1e-3 * X[:, 0]), ["x"]) < 1e-20

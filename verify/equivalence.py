@@ -1,0 +1,298 @@
+"""Is a discovered expression the law? `equivalent` answers with a graded, evidenced `Verdict`.
+
+The primary method is numerical and high-precision: both expressions are evaluated with mpmath at ``digits``
+significant digits (30 by default) at ``n_points`` (256 by default) random points of the domain, symbols
+matched by name. At 30 digits an exact rewrite — ``tanh`` for the logistic, a factored for an expanded
+polynomial, ``exp(a)exp(b)`` for ``exp(a + b)`` — differs from the reference by round-off, ≈ 1e-28 of its
+scale, whatever ``simplify`` makes of it; a near miss such as ``x + 5e-5·y³`` differs by 5e-5. The acceptance
+threshold ``10^(−digits/2)`` (1e-15 at 30 digits) sits in the middle of that gap on a log scale: far above
+round-off, far below any difference a fit could produce from float64 data. A perturbation smaller than the
+threshold (relative to the reference's scale on the domain) is not resolved, and `Verdict` says so by
+reporting the threshold.
+
+Levels, strongest first:
+
+- ``exact``: candidate − reference vanishes at every point (to the threshold);
+- ``up_to_constants``: candidate = k·reference + c for constants k ≠ 0, c fitted at 30 digits, with the
+  same threshold on the residual (``Verdict.scale`` = k, ``Verdict.offset`` = c);
+- ``numeric``: R² > 0.999 against the reference on ``n_points`` *held-out* points (a fresh draw);
+- ``none``: otherwise.
+
+SymPy's ``simplify(candidate − reference)`` runs as a timed second opinion in a child process
+(``Verdict.simplify`` is ``"zero"``, ``"nonzero"``, ``"timeout"`` or ``"error"``); it never overrides the numbers.
+
+>>> import sympy as sp
+>>> t, s, u0 = sp.symbols("t s u0", positive=True)
+>>> logistic = s * u0 * sp.exp(2 * s * t) / (s + u0 * (sp.exp(2 * s * t) - 1))
+>>> with_tanh = s / (1 + (s / u0 - 1) * (1 - sp.tanh(s * t)) / (1 + sp.tanh(s * t)))
+>>> box = {"t": (0.0, 5.0), "s": (0.5, 3.0), "u0": (1e-3, 0.1)}
+>>> equivalent(with_tanh, logistic, domain=box, simplify_timeout=0).level
+'exact'
+>>> x, y = sp.symbols("x y")
+>>> equivalent(x + sp.Float(5e-5) * y**3, x, domain={"x": (0, 1), "y": (0, 1)}, simplify_timeout=0).level
+'numeric'
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+__all__ = ["LEVELS", "R2_NUMERIC", "Verdict", "equivalent"]
+
+Level = Literal["exact", "up_to_constants", "numeric", "none"]
+LEVELS: tuple[str, ...] = ("exact", "up_to_constants", "numeric", "none")
+R2_NUMERIC = 0.999
+# Fewer than this many finite points cannot support a verdict (the default draws 256).
+MIN_POINTS = 200
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How ``candidate`` relates to ``reference`` on ``domain``, with the numbers behind the level.
+
+    ``max_error``: max |candidate − reference| over the points, relative to ``reference_scale`` (the largest
+    |reference| there); ``residual``: the same after the best k·reference + c; ``r2``: on held-out points;
+    ``threshold``: the relative difference below which two expressions count as equal (10^(−digits/2)).
+    """
+
+    level: Level
+    max_error: float
+    residual: float
+    scale: float
+    offset: float
+    r2: float
+    threshold: float
+    n_points: int
+    digits: int
+    simplify: str
+    reference_scale: float
+
+    @property
+    def equivalent(self) -> bool:
+        """True for ``exact`` and ``up_to_constants``: the candidate is the law (up to its constants)."""
+        return self.level in ("exact", "up_to_constants")
+
+    def at_least(self, level: str) -> bool:
+        """Whether this verdict is ``level`` or stronger (``exact`` > ``up_to_constants`` > ``numeric`` > ``none``)."""
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}; levels are {LEVELS}")
+        return LEVELS.index(self.level) <= LEVELS.index(level)
+
+    def __str__(self) -> str:
+        detail = f"max rel. error {self.max_error:.2e}"
+        if self.level == "up_to_constants":
+            detail = f"= {self.scale:.6g}·reference + {self.offset:.6g}, residual {self.residual:.2e}"
+        elif self.level in ("numeric", "none"):
+            detail += f", held-out R² {self.r2:.6f}"
+        return f"{self.level} ({detail}; {self.n_points} points at {self.digits} digits; simplify: {self.simplify})"
+
+
+def equivalent(
+    candidate: sp.Expr | str,
+    reference: sp.Expr | sp.Eq | str,
+    *,
+    domain: Mapping[str, tuple[float, float]],
+    n_points: int = 256,
+    digits: int = 30,
+    seed: int = 0,
+    simplify_timeout: float = 5.0,
+) -> Verdict:
+    """Grade how ``candidate`` matches ``reference`` on the box ``domain`` (see the module docstring).
+
+    ``domain`` maps every symbol name of either expression to an interval ``(lo, hi)``; a positive interval
+    spanning more than two decades is sampled log-uniformly. An ``Eq`` reference is compared by its right side;
+    strings are parsed by SymPy. ``simplify_timeout`` ≤ 0 skips the SymPy second opinion (``"skipped"``).
+
+    Raises `ValueError` naming the problem for a symbol without an interval, an empty or non-finite interval,
+    ``n_points`` < 200, ``digits`` < 20, or a domain where the reference is undefined at most points.
+
+    >>> x = sp.Symbol("x")
+    >>> equivalent(3 * x + 1, x, domain={"x": (0, 2)}, simplify_timeout=0).level
+    'up_to_constants'
+    """
+    cand = _expr(candidate, "candidate")
+    ref = _expr(reference, "reference")
+    if n_points < MIN_POINTS:
+        raise ValueError(f"n_points must be ≥ {MIN_POINTS} for a verdict, got {n_points}")
+    if digits < 20:
+        raise ValueError(f"digits must be ≥ 20 so that round-off stays far below the threshold, got {digits}")
+    names = sorted({s.name for s in cand.free_symbols | ref.free_symbols})
+    box = _check_domain(domain, names)
+    threshold = 10.0 ** (-digits / 2)
+
+    rng = np.random.default_rng(seed)
+    with mpmath.workdps(digits):
+        c, r = _evaluate(cand, ref, names, _sample(box, names, n_points, rng))
+        ref_scale = max((abs(v) for v in r), default=mpmath.mpf(0))
+        unit = ref_scale if ref_scale > 0 else mpmath.mpf(1)
+        max_error = max(abs(a - b) for a, b in zip(c, r, strict=True)) / unit
+        k, c0, residual = _affine_fit(c, r, unit)
+        c_out, r_out = _evaluate(cand, ref, names, _sample(box, names, n_points, rng))
+        r2 = _r2(c_out, r_out)
+
+    if max_error <= threshold:
+        level: Level = "exact"
+    elif residual <= threshold and abs(k) > threshold:
+        level = "up_to_constants"
+    elif r2 > R2_NUMERIC:
+        level = "numeric"
+    else:
+        level = "none"
+    return Verdict(
+        level=level,
+        max_error=float(max_error),
+        residual=float(residual),
+        scale=float(k),
+        offset=float(c0),
+        r2=float(r2),
+        threshold=threshold,
+        n_points=len(r),
+        digits=digits,
+        simplify=_simplify_opinion(cand, ref, simplify_timeout),
+        reference_scale=float(ref_scale),
+    )
+
+
+def _expr(value: Any, role: str) -> sp.Expr:
+    if isinstance(value, str):
+        try:
+            value = sp.sympify(value)
+        except (sp.SympifyError, SyntaxError, TypeError) as exc:
+            raise ValueError(f"{role} {value!r} is not a SymPy expression: {exc}") from None
+    if isinstance(value, sp.Equality):
+        value = value.rhs
+    if not isinstance(value, sp.Expr):
+        raise TypeError(f"{role} must be a SymPy expression, an Eq or a string, got {type(value).__name__}")
+    if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise ValueError(f"{role} {value} contains nan or an infinity")
+    return value
+
+
+def _check_domain(domain: Mapping[str, tuple[float, float]], names: list[str]) -> dict[str, tuple[float, float]]:
+    if not isinstance(domain, Mapping):
+        raise TypeError(f"domain must map symbol names to (lo, hi), got {type(domain).__name__}")
+    missing = [n for n in names if n not in domain]
+    if missing:
+        raise ValueError(
+            f"domain gives no interval for symbol(s) {missing}; add e.g. domain[{missing[0]!r}] = (lo, hi)"
+        )
+    box = {}
+    for name in names:
+        try:
+            lo, hi = (float(v) for v in domain[name])
+        except (TypeError, ValueError):
+            raise ValueError(f"domain[{name!r}] must be a pair (lo, hi) of numbers, got {domain[name]!r}") from None
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError(f"domain[{name!r}] = ({lo}, {hi}) must be finite with lo < hi")
+        box[name] = (lo, hi)
+    return box
+
+
+def _sample(box: Mapping[str, tuple[float, float]], names: list[str], n: int, rng: np.random.Generator) -> np.ndarray:
+    columns = []
+    for name in names:
+        lo, hi = box[name]
+        if lo > 0 and hi / lo > 100:  # many decades: uniform sampling would never visit the small values
+            columns.append(np.exp(rng.uniform(np.log(lo), np.log(hi), n)))
+        else:
+            columns.append(rng.uniform(lo, hi, n))
+    return np.stack(columns, axis=1) if columns else np.zeros((n, 0))
+
+
+def _evaluate(cand: sp.Expr, ref: sp.Expr, names: list[str], points: np.ndarray) -> tuple[list, list]:
+    """Both expressions at the points, at the working precision; points where the reference is undefined
+    (not finite or not real) are dropped; where only the candidate is, the candidate gets an infinite error."""
+    symbols = [sp.Symbol(n) for n in names]
+    rename = {s: sp.Symbol(s.name) for s in cand.free_symbols | ref.free_symbols}
+    f_cand = sp.lambdify(symbols, cand.xreplace(rename), modules="mpmath")
+    f_ref = sp.lambdify(symbols, ref.xreplace(rename), modules="mpmath")
+    c_vals, r_vals = [], []
+    for row in points:
+        args = [mpmath.mpf(float(v)) for v in row]
+        r = _real(f_ref, args)
+        if r is None:
+            continue
+        c = _real(f_cand, args)
+        c_vals.append(mpmath.inf if c is None else c)
+        r_vals.append(r)
+    if len(r_vals) < MIN_POINTS // 2:
+        raise ValueError(
+            f"the reference is undefined (not finite or not real) at {len(points) - len(r_vals)} of {len(points)} "
+            "points of the domain; restrict the domain to where the law holds"
+        )
+    return c_vals, r_vals
+
+
+def _real(f: Any, args: list) -> Any:
+    try:
+        v = f(*args)
+    except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+        return None
+    v = mpmath.mpmathify(v)
+    if isinstance(v, mpmath.mpc):
+        if abs(v.imag) > mpmath.mpf(10) ** (-mpmath.mp.dps + 5) * max(1, abs(v.real)):
+            return None
+        v = v.real
+    return v if mpmath.isfinite(v) else None
+
+
+def _affine_fit(c: list, r: list, unit: Any) -> tuple[Any, Any, Any]:
+    """Least squares c ≈ k·r + c0 at the working precision; returns (k, c0, max residual / scale)."""
+    if any(not mpmath.isfinite(v) for v in c):
+        return mpmath.mpf(0), mpmath.mpf(0), mpmath.inf
+    n = len(r)
+    mean_r, mean_c = mpmath.fsum(r) / n, mpmath.fsum(c) / n
+    var_r = mpmath.fsum((v - mean_r) ** 2 for v in r)
+    if var_r <= (mpmath.mpf(10) ** (-mpmath.mp.dps) * unit) ** 2 * n:  # constant reference: only an offset
+        k = mpmath.mpf(1)
+    else:
+        k = mpmath.fsum((a - mean_c) * (b - mean_r) for a, b in zip(c, r, strict=True)) / var_r
+    c0 = mean_c - k * mean_r
+    scale = max(unit, max(abs(v) for v in c))
+    residual = max(abs(a - (k * b + c0)) for a, b in zip(c, r, strict=True)) / scale
+    return k, c0, residual
+
+
+def _r2(c: list, r: list) -> Any:
+    if any(not mpmath.isfinite(v) for v in c):
+        return mpmath.mpf("-inf")
+    mean_r = mpmath.fsum(r) / len(r)
+    ss_tot = mpmath.fsum((v - mean_r) ** 2 for v in r)
+    ss_res = mpmath.fsum((a - b) ** 2 for a, b in zip(c, r, strict=True))
+    if ss_tot == 0:
+        return mpmath.mpf(1) if ss_res == 0 else mpmath.mpf("-inf")
+    return 1 - ss_res / ss_tot
+
+
+def _simplify_zero(text: str, queue: Any) -> None:
+    queue.put(sp.simplify(sp.sympify(text)) == 0)
+
+
+def _simplify_opinion(cand: sp.Expr, ref: sp.Expr, timeout: float) -> str:
+    """SymPy's view of candidate − reference, computed in a child process so that it can be abandoned."""
+    if timeout <= 0:
+        return "skipped"
+    rename = {s: sp.Symbol(s.name) for s in cand.free_symbols | ref.free_symbols}
+    difference = sp.srepr((cand - ref).xreplace(rename))
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    queue = context.Queue()
+    child = context.Process(target=_simplify_zero, args=(difference, queue), daemon=True)
+    child.start()
+    child.join(timeout)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        return "timeout"
+    try:
+        return "zero" if queue.get(timeout=1.0) else "nonzero"
+    except Exception:  # the child died without an answer (SymPy raised): no opinion either way
+        return "error"
