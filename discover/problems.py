@@ -40,6 +40,11 @@ class Problem:
     options: Mapping[str, Mapping[str, Any]]
     description: str
     slow: bool = False
+    sampler: Callable[[np.random.Generator, int], dict[str, np.ndarray]] | None = None
+    # What a modest search (Budget.quick) is asserted to reach in verify/test_rediscovery.py: "equivalent" (the
+    # law, exact or up to constants, is on the front) or, where measurement showed the closed form out of reach,
+    # "unbeaten" (no row of the front fits the data better than the law does).
+    expect: str = "equivalent"
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -56,8 +61,11 @@ class Problem:
             self._cache[seed] = frame[[*self.features, self.target]].reset_index(drop=True)
         return self._cache[seed]
 
-    def domain(self, seed: int = 0) -> dict[str, tuple[float, float]]:
-        """The range of each feature in the data: the domain on which a candidate must match the reference."""
+    def domain(self, seed: int = 0) -> Any:
+        """Where a candidate must match the reference: the problem's ``sampler`` of the data's distribution when
+        the data do not fill a box (``sampler(rng, n) -> {feature: n values}``), else the box the data span."""
+        if self.sampler is not None:
+            return self.sampler
         frame = self.data(seed)
         return {f: (float(frame[f].min()), float(frame[f].max())) for f in self.features}
 
@@ -66,8 +74,14 @@ class Problem:
         from discover.discovery import discover
 
         backend = backend or self.backends[0]
-        if backend not in self.options and backend != "pysr":
-            raise ValueError(f"problem {self.name!r} does not use backend {backend!r}; it uses {self.backends}")
+        if backend == "pysr" and "pysr" not in self.options:
+            options = _pysr_options(self.options.get("operon", {}))
+        elif backend in self.options:
+            options = dict(self.options[backend])
+        else:
+            raise ValueError(
+                f"problem {self.name!r} has no settings for backend {backend!r}; use one of {(*self.backends, 'pysr')}"
+            )
         return discover(
             self.data(seed),
             self.target,
@@ -75,8 +89,30 @@ class Problem:
             backend=backend,
             seed=seed,
             budget=budget,
-            **dict(self.options.get(backend, self.options.get("operon", {}))),
+            **options,
         )
+
+
+# Operon's symbol names → PySR operators, so that a problem stated for Operon searches the same grammar in PySR.
+_PYSR_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
+_PYSR_UNARY = {"exp": "exp", "log": "log", "sqrt": "sqrt", "tanh": "tanh", "sin": "sin", "cos": "cos"}
+
+
+def _pysr_options(operon: Mapping[str, Any]) -> dict[str, Any]:
+    """PySR operators for the grammar of a problem's Operon ``allowed_symbols``.
+
+    >>> _pysr_options({"allowed_symbols": "add,mul,exp,constant,variable"})
+    {'binary_operators': ['+', '*'], 'unary_operators': ['exp']}
+    """
+    symbols = operon.get("allowed_symbols", "add,sub,mul,div,constant,variable")
+    names = symbols.split(",") if isinstance(symbols, str) else list(symbols)
+    unknown = [n for n in names if n not in _PYSR_BINARY and n not in _PYSR_UNARY and n not in ("constant", "variable")]
+    if unknown:
+        raise ValueError(f"no PySR operator for Operon symbol(s) {unknown}; pass PySR options explicitly")
+    return {
+        "binary_operators": [_PYSR_BINARY[n] for n in names if n in _PYSR_BINARY],
+        "unary_operators": [_PYSR_UNARY[n] for n in names if n in _PYSR_UNARY],
+    }
 
 
 def _plain(expr: sp.Expr, **values: int) -> sp.Expr:
@@ -128,25 +164,27 @@ def _depth3_rhs_data(seed: int) -> pd.DataFrame:
 
 
 def _logistic_solution_data(seed: int) -> pd.DataFrame:
-    """u(t) at several (s, u0) by Richardson-extrapolated GD: error O(η²) ≈ 1e-6 at η = 1e-3 (LAWS.md §0)."""
+    """u(t) for 24 modes with s ~ U(1, 3) and u0 log-uniform in [1e-3, 0.8·s], trained as one decoupled
+    network (the modes are independent), by Richardson-extrapolated GD: 2·u(η/2) − u(η) cancels the O(η)
+    error (LAWS.md §0), leaving O(η²) ≈ 1e-6 at η = 1e-3. Each mode contributes rows up to twice its
+    half-learning time (τ/2s) ln(s/u0), past which u sits on its plateau and says nothing about the law."""
     from simulate import DeepLinear, decoupled_init, prescribed_task, train
 
     rng = np.random.default_rng(seed)
-    frames = []
-    for k in range(6):
-        s = float(rng.uniform(0.5, 3.0))
-        u0 = float(10 ** rng.uniform(-3, -1))
-        task = prescribed_task([s], Ni=1, No=1, seed=seed + k)
-        horizon = float(np.ceil(2.0 / s * np.log(s / u0)))  # twice the half-learning time, rounded up
-        runs = []
-        for eta in (2e-3, 1e-3):
-            times = np.arange(0, round(horizon / 0.05) + 1) * 0.05
-            W = decoupled_init(task, Nh=1, u0=u0, seed=seed)
-            runs.append(train(DeepLinear((1, 1, 1)), W, task, eta=eta, times=times).mode_frame())
-        frame = runs[1].copy()
-        frame["u"] = 2 * runs[1].u.to_numpy() - runs[0].u.to_numpy()
-        frames.append(frame)
-    return _subsample(pd.concat(frames, ignore_index=True), 300, seed)
+    r = 24
+    s = np.sort(rng.uniform(1.0, 3.0, r))[::-1]
+    u0 = 10 ** rng.uniform(-3, np.log10(0.8 * s))
+    horizon = 2 * np.log(s / u0) / s  # twice the half-learning time (τ = 1)
+    task = prescribed_task(list(s), Ni=r, No=r, seed=seed)
+    times = np.arange(0, round(float(horizon.max()) / 0.05) + 1) * 0.05
+    runs = []
+    for eta in (2e-3, 1e-3):
+        W = decoupled_init(task, Nh=r, u0=u0, seed=seed)
+        runs.append(train(DeepLinear((r, r, r)), W, task, eta=eta, times=times).mode_frame())
+    frame = runs[1].copy()
+    frame["u"] = 2 * runs[1].u.to_numpy() - runs[0].u.to_numpy()
+    frame = frame[frame.t.to_numpy() <= horizon[frame["mode"].to_numpy()]]
+    return _subsample(frame, 400, seed)
 
 
 # -- forgetting -----------------------------------------------------------------------------------------------
@@ -240,8 +278,13 @@ def _problems() -> dict[str, Problem]:
             reference=_plain(logistic.targets["solution"], tau=1),
             make_data=_logistic_solution_data,
             options={"operon": {"allowed_symbols": "add,sub,mul,div,exp,constant,variable"}},
-            description="u(t) from (t, s, u0), Richardson-extrapolated GD on one-mode networks (τ = 1)",
+            description=(
+                "u(t) from (t, s, u0), Richardson-extrapolated GD on decoupled modes (τ = 1). Operon fits it closely "
+                "but not in closed form: 0 of 1 seeds at 300 generations × 1000 (best MSE 3.9e-9, 6 constants), "
+                "0 of 3 at Budget.quick(); benchmarks/discovery.py measures the rate"
+            ),
             slow=True,
+            expect="unbeaten",
         ),
         Problem(
             name="depth3_mode_rhs",

@@ -1,6 +1,8 @@
 """The `lawbook` command line: a thin argparse layer over the verification suite.
 
-Exit codes: 0 when everything verified, 1 when a verification failed, 2 for usage errors or bad input.
+Exit codes: 0 when everything verified (or, for ``discover``, the law was rediscovered), 1 when a verification
+failed (or the law is not on the front), 2 for usage errors or bad input, including a backend that cannot run
+here (PySR without Julia).
 Progress goes to stderr, one line per law with its elapsed time; results go to stdout.
 """
 
@@ -40,7 +42,9 @@ def _seed(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lawbook", description="Verify closed-form laws of learning dynamics against simulation.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("laws", help="list the laws with their source and regime").add_argument("--json", action="store_true")
+    sub.add_parser("laws", help="list the laws with their source and regime").add_argument(
+        "--json", action="store_true"
+    )
     for name, helptext in (
         ("verify", "run the verification checks of the given laws (default: all)"),
         ("report", "verify the laws and write markdown pages with figures (default: all laws)"),
@@ -50,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--seed", type=_seed, default=0)
         sp.add_argument("--json", action="store_true", help="machine-readable output on stdout")
         sp.add_argument("--quick", action="store_true", help="small budgets for a smoke run")
+    p_disc = sub.add_parser("discover", help="rediscover a problem's law by symbolic regression; print the front")
+    p_disc.add_argument("problem", metavar="PROBLEM")
+    p_disc.add_argument(
+        "--backend",
+        choices=("operon", "sindy", "pysr"),
+        default=None,
+        help="search engine (default: the problem's first, operon for most)",
+    )
+    p_disc.add_argument("--seed", type=_seed, default=0)
+    p_disc.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    p_disc.add_argument("--quick", action="store_true", help="small budget (Operon: 60 generations of 300)")
     p_report = sub.choices["report"]
     p_report.add_argument("--out", type=Path, default=Path("reports"), help="output directory (default: reports/)")
     return p
@@ -114,6 +129,52 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if all(c.passed for c in results) else 1
 
 
+def _discover(args: argparse.Namespace) -> int:
+    from discover import BackendUnavailable, Budget
+    from discover.problems import PROBLEMS
+    from verify.rediscovery import rediscover
+
+    if args.problem not in PROBLEMS:
+        raise _UsageError(f"unknown problem {args.problem!r}; known problems: {', '.join(PROBLEMS)}")
+    start = time.perf_counter()
+    try:
+        result = rediscover(
+            args.problem,
+            backend=args.backend,
+            seed=args.seed,
+            budget=Budget.quick() if args.quick else Budget.default(),
+        )
+    except BackendUnavailable as err:
+        raise _UsageError(str(err)) from None
+    print(
+        f"[{time.perf_counter() - start:6.1f}s] {args.problem}: {'FOUND' if result.found else 'NOT FOUND'}",
+        file=sys.stderr,
+    )
+    d = result.discovery
+    rows = [
+        {"complexity": c.complexity, "loss": c.loss, "expr": str(c.expr), "best": c is d.best, "verdict": v.level}
+        for c, v in zip(d.pareto, result.verdicts, strict=True)
+    ]
+    if args.json:
+        summary = {
+            "problem": args.problem,
+            "backend": d.backend,
+            "seed": d.seed,
+            "found": result.found,
+            "reference": str(result.problem.reference),
+            "pareto": rows,
+        }
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print(f"{args.problem} ({d.backend}, seed {d.seed}); reference: {result.problem.reference}")
+        print(f"{'complexity':>10}  {'loss (MSE)':>10}  {'verdict':15}  expression")
+        for r in rows:
+            mark = "  <- best" if r["best"] else ""
+            print(f"{r['complexity']:>10}  {r['loss']:>10.3e}  {r['verdict']:15}  {r['expr']}{mark}")
+        print(result.summary())
+    return 0 if result.found else 1
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same directory, then rename over ``path`` (atomic on POSIX)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -136,6 +197,46 @@ def _writable_dir(out: Path) -> Path:
     return out
 
 
+def _run_discovery(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[str, list], dict[str, float]]:
+    """Rediscover every problem of the given laws with each of its backends at `Budget.quick()` (the budget
+    the tests assert); ``quick`` skips the problems marked slow. Progress on stderr, one line per run."""
+    import sympy as sp
+
+    from discover import Budget
+    from discover.problems import PROBLEMS
+    from verify.rediscovery import rediscover
+    from verify.report import DiscoveryRow, DiscoverySummary
+
+    summaries: dict[str, list] = {}
+    seconds: dict[str, float] = {}
+    for problem in PROBLEMS.values():
+        if problem.law not in names or (quick and problem.slow):
+            continue
+        for backend in problem.backends:
+            start = time.perf_counter()
+            result = rediscover(problem, backend=backend, seed=seed, budget=Budget.quick())
+            key = f"{problem.name}/{backend}"
+            seconds[key] = time.perf_counter() - start
+            print(f"[{seconds[key]:6.1f}s] discover {key}: {'FOUND' if result.found else 'NOT FOUND'}", file=sys.stderr)
+            d = result.discovery
+            rows = tuple(
+                DiscoveryRow(str(c.expr), sp.latex(c.expr), c.complexity, c.loss, v.level, c is d.best)
+                for c, v in zip(d.pareto, result.verdicts, strict=True)
+            )
+            summaries.setdefault(problem.law, []).append(
+                DiscoverySummary(
+                    problem.name,
+                    backend,
+                    seed,
+                    str(problem.reference),
+                    rows,
+                    result.found,
+                    {"budget": d.settings["budget"], "rows": d.settings["rows"]},
+                )
+            )
+    return summaries, seconds
+
+
 def _report(args: argparse.Namespace) -> int:
     from theory import get_law
     from verify.report import LawReport, environment, figures_for, render_index, render_law_page
@@ -143,6 +244,7 @@ def _report(args: argparse.Namespace) -> int:
     names = _law_names(args)
     out = _writable_dir(args.out)
     by_law, seconds = _run_laws(names, args.seed, args.quick)
+    discoveries, discovery_seconds = _run_discovery(names, args.seed, args.quick)
     env = environment()
     reports = []
     for name in names:
@@ -150,12 +252,17 @@ def _report(args: argparse.Namespace) -> int:
         for filename, caption, render in figures_for(name, by_law[name]):
             _write_atomic(out / filename, render())
             figures.append((caption, filename))
-        report = LawReport(get_law(name), tuple(by_law[name]), tuple(figures))
+        report = LawReport(get_law(name), tuple(by_law[name]), tuple(figures), tuple(discoveries.get(name, ())))
         _write_atomic(out / f"{name}.md", render_law_page(report, seed=args.seed, env=env).encode())
         reports.append(report)
     if not args.laws:  # the index lists every law; a partial run leaves it alone
         _write_atomic(out / "README.md", render_index(reports, seed=args.seed, env=env).encode())
-    timings = {"seed": args.seed, "quick": args.quick, "seconds": {k: round(v, 3) for k, v in seconds.items()}}
+    timings = {
+        "seed": args.seed,
+        "quick": args.quick,
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "discovery_seconds": {k: round(v, 3) for k, v in discovery_seconds.items()},
+    }
     _write_atomic(out / "timings.json", (json.dumps(timings, indent=2) + "\n").encode())
     ok = all(r.passed for r in reports)
     if args.json:
@@ -177,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _laws(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "discover":
+            return _discover(args)
         return _verify(args)
     except _UsageError as err:
         print(f"lawbook: error: {err}", file=sys.stderr)

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -99,7 +99,7 @@ def equivalent(
     candidate: sp.Expr | str,
     reference: sp.Expr | sp.Eq | str,
     *,
-    domain: Mapping[str, tuple[float, float]],
+    domain: Mapping[str, tuple[float, float]] | Callable[[np.random.Generator, int], Mapping[str, Any]],
     n_points: int = 256,
     digits: int = 30,
     seed: int = 0,
@@ -108,7 +108,8 @@ def equivalent(
     """Grade how ``candidate`` matches ``reference`` on the box ``domain`` (see the module docstring).
 
     ``domain`` maps every symbol name of either expression to an interval ``(lo, hi)``; a positive interval
-    spanning more than two decades is sampled log-uniformly. An ``Eq`` reference is compared by its right side;
+    spanning more than two decades is sampled log-uniformly. For a domain that is not a box (e.g. a1 + a2 < s)
+    pass a sampler instead: ``domain(rng, n)`` returns ``{name: n values}`` for every symbol. An ``Eq`` reference is compared by its right side;
     strings are parsed by SymPy. ``simplify_timeout`` ≤ 0 skips the SymPy second opinion (``"skipped"``).
 
     Raises `ValueError` naming the problem for a symbol without an interval, an empty or non-finite interval,
@@ -125,17 +126,24 @@ def equivalent(
     if digits < 20:
         raise ValueError(f"digits must be ≥ 20 so that round-off stays far below the threshold, got {digits}")
     names = sorted({s.name for s in cand.free_symbols | ref.free_symbols})
-    box = _check_domain(domain, names)
+    if callable(domain):
+        sample = _sampler(domain, names)
+    else:
+        box = _check_domain(domain, names)
+
+        def sample(n: int, rng: np.random.Generator) -> np.ndarray:
+            return _sample(box, names, n, rng)
+
     threshold = 10.0 ** (-digits / 2)
 
     rng = np.random.default_rng(seed)
     with mpmath.workdps(digits):
-        c, r = _evaluate(cand, ref, names, _sample(box, names, n_points, rng))
+        c, r = _evaluate(cand, ref, names, sample(n_points, rng))
         ref_scale = max((abs(v) for v in r), default=mpmath.mpf(0))
         unit = ref_scale if ref_scale > 0 else mpmath.mpf(1)
         max_error = max(abs(a - b) for a, b in zip(c, r, strict=True)) / unit
         k, c0, residual = _affine_fit(c, r, unit)
-        c_out, r_out = _evaluate(cand, ref, names, _sample(box, names, n_points, rng))
+        c_out, r_out = _evaluate(cand, ref, names, sample(n_points, rng))
         r2 = _r2(c_out, r_out)
 
     if max_error <= threshold:
@@ -194,6 +202,25 @@ def _check_domain(domain: Mapping[str, tuple[float, float]], names: list[str]) -
             raise ValueError(f"domain[{name!r}] = ({lo}, {hi}) must be finite with lo < hi")
         box[name] = (lo, hi)
     return box
+
+
+def _sampler(
+    draw: Callable[..., Mapping[str, Any]], names: list[str]
+) -> Callable[[int, np.random.Generator], np.ndarray]:
+    """Points from a user sampler ``draw(rng, n) -> {name: array of n values}``, checked."""
+
+    def sample(n: int, rng: np.random.Generator) -> np.ndarray:
+        values = draw(rng, n)
+        missing = [name for name in names if name not in values]
+        if missing:
+            raise ValueError(f"the domain sampler gave no values for symbol(s) {missing}")
+        columns = [np.asarray(values[name], dtype=np.float64) for name in names]
+        for name, column in zip(names, columns, strict=True):
+            if column.shape != (n,) or not np.all(np.isfinite(column)):
+                raise ValueError(f"the domain sampler must give {n} finite values for {name!r}, got {column.shape}")
+        return np.stack(columns, axis=1) if columns else np.zeros((n, 0))
+
+    return sample
 
 
 def _sample(box: Mapping[str, tuple[float, float]], names: list[str], n: int, rng: np.random.Generator) -> np.ndarray:

@@ -183,3 +183,19 @@ def test_unparseable_and_infinite_inputs():
         equivalent(sp.oo, "x", domain={"x": (0, 1)})
     with pytest.raises(TypeError, match="SymPy expression"):
         equivalent([1, 2], "x", domain={"x": (0, 1)})
+
+
+def test_a_sampler_gives_domains_that_are_not_boxes():
+    a, b = sp.symbols("a b")
+    law = sp.log(1 - a - b)  # defined only on the triangle a + b < 1
+
+    def triangle(rng, n):
+        a_ = rng.uniform(0, 1, n)
+        return {"a": a_, "b": rng.uniform(0, 1, n) * (1 - a_) * 0.99}
+
+    assert equivalent(sp.log(1 - b - a), law, domain=triangle, simplify_timeout=0).level == "exact"
+    assert equivalent(sp.log(1 - a - b) + 1e-3 * a, law, domain=triangle, simplify_timeout=0).level == "numeric"
+    with pytest.raises(ValueError, match="restrict the domain"):  # a box where a + b > 1 everywhere
+        equivalent(law, law, domain={"a": (0.5, 1), "b": (0.5, 1)}, simplify_timeout=0)
+    with pytest.raises(ValueError, match="no values for symbol"):
+        equivalent(law, law, domain=lambda rng, n: {"a": rng.uniform(0, 1, n)}, simplify_timeout=0)
