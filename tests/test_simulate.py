@@ -164,8 +164,9 @@ def test_linear_loss_matches_item_loss():
 
 def test_continual_losses_follow_phases():
     tasks = task_sequence(2, 2, 2, 10, 0.0, seed=0)
-    run = train_sequence(DeepLinear((2, 4, 2)), zero_balanced_init(2, 4, 2, 0.01, seed=0), tasks, eta=0.05,
-                         duration=100.0, n_records=5)
+    run = train_sequence(
+        DeepLinear((2, 4, 2)), zero_balanced_init(2, 4, 2, 0.01, seed=0), tasks, eta=0.05, duration=100.0, n_records=5
+    )
     # after phase 0 the network fits task 0 (noiseless, so loss → 0) and not task 1
     assert run.final_losses()[0, 0, 0] < 1e-8 < run.final_losses()[0, 1, 0]
     assert run.final_losses()[1, 1, 0] < 1e-8

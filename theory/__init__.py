@@ -1,8 +1,8 @@
 """Closed-form laws of learning dynamics as SymPy objects. Pure mathematics: no I/O, no simulation, no randomness.
 
 >>> from theory import get_law
->>> sorted(LAWS)[:2]
-['depth_mode', 'forgetting_task_distance']
+>>> sorted(LAWS)[:3]
+['coupling_peak_time', 'decoupling_2x2', 'depth_mode']
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from theory import balance, forgetting, modes, regression
+from theory import balance, decoupling, forgetting, modes, regression, riccati, riccati_fukumizu
 from theory.law import Assumption, AssumptionError, Law
 
 __all__ = ["LAWS", "Assumption", "AssumptionError", "Law", "get_law"]
@@ -27,7 +27,7 @@ def _collect(*modules: object) -> Mapping[str, Law]:
     return MappingProxyType(dict(sorted(laws.items())))
 
 
-LAWS: Mapping[str, Law] = _collect(modes, forgetting, balance, regression)
+LAWS: Mapping[str, Law] = _collect(modes, forgetting, balance, regression, riccati, riccati_fukumizu, decoupling)
 
 
 def get_law(name: str) -> Law:

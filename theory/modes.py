@@ -100,11 +100,15 @@ def depth_mode_time(n: int) -> sp.Expr:
         c = sp.cbrt(s)
 
         def g(v: sp.Expr) -> sp.Expr:
-            return -1 / (s * v) + (
-                -sp.log(c - v) / (3 * c)
-                + sp.log(v**2 + c * v + c**2) / (6 * c)
-                - sp.atan((2 * v + c) / (sp.sqrt(3) * c)) / (sp.sqrt(3) * c)
-            ) / s
+            return (
+                -1 / (s * v)
+                + (
+                    -sp.log(c - v) / (3 * c)
+                    + sp.log(v**2 + c * v + c**2) / (6 * c)
+                    - sp.atan((2 * v + c) / (sp.sqrt(3) * c)) / (sp.sqrt(3) * c)
+                )
+                / s
+            )
 
         return tau * (g(sp.cbrt(uf)) - g(sp.cbrt(u0)))
     b = sp.Rational(2, n) - 1

@@ -78,7 +78,9 @@ nullspace_preservation = Law(
     },
     assumptions=(
         Assumption("squared_loss", "Loss ½‖Y − AX‖²/n (any scaling), full batch, no weight decay."),
-        Assumption("stable_steps", "For the shallow limit Â: a step size small enough for GD to converge (η < 2/λmax)."),
+        Assumption(
+            "stable_steps", "For the shallow limit Â: a step size small enough for GD to converge (η < 2/λmax)."
+        ),
         Assumption("first_layer", "For the deep statement: X enters only through the first layer W1."),
     ),
     regime="exact for GD and gradient flow, any depth and initialisation (residuals ≤ 2e-12 in float64)",

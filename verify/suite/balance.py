@@ -83,7 +83,9 @@ def balance_order(seed: int) -> tuple[bool, str, dict]:
         # values: the largest entry of D(t) − D(0), theory: 0
         return traj.t, np.max(np.abs(D - D[0]), axis=(1, 2, 3))
 
-    result = agreement(lambda t: np.zeros_like(t), simulate, (0.005, 0.0025, 0.00125), tolerance=lambda eta: bounds[eta])
+    result = agreement(
+        lambda t: np.zeros_like(t), simulate, (0.005, 0.0025, 0.00125), tolerance=lambda eta: bounds[eta]
+    )
     per_eta = [e / eta for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
     summary = f"{result}; drift/η = {', '.join(f'{c:.3f}' for c in per_eta)}"
     return result.passed, summary, {"agreement": result, "ylabel": "max_l,ij |D_l(t) − D_l(0)|"}

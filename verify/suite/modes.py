@@ -146,7 +146,11 @@ def _depth_gd(depth: int, seed: int) -> tuple[bool, str, dict]:
         ETAS,
         tolerance=lambda eta: TOL_COEFF * eta * s**2,
     )
-    return result.passed, f"N={depth}, s={s}, u0={u0}: {result}", {"agreement": result, "ylabel": f"mode strength u (N = {depth})"}
+    return (
+        result.passed,
+        f"N={depth}, s={s}, u0={u0}: {result}",
+        {"agreement": result, "ylabel": f"mode strength u (N = {depth})"},
+    )
 
 
 @check("depth_mode", "gd_agreement_N3")
