@@ -123,7 +123,9 @@ def whiten(X: np.ndarray) -> np.ndarray:
     try:
         L = np.linalg.cholesky(x @ x.T / x.shape[1])
     except np.linalg.LinAlgError:
-        raise ValueError("cannot whiten X: its input covariance is singular (rank < Ni); remove dependent inputs") from None
+        raise ValueError(
+            "cannot whiten X: its input covariance is singular (rank < Ni); remove dependent inputs"
+        ) from None
     return np.linalg.solve(L, x)
 
 
@@ -213,9 +215,7 @@ def living_kingdom() -> Task:
     return Task(np.sqrt(P) * np.eye(P), Yf, name="living_kingdom")
 
 
-def task_pair(
-    Ni: int, No: int, P: int, similarity: float, *, seed: int, noise: float = 0.0
-) -> tuple[Task, Task]:
+def task_pair(Ni: int, No: int, P: int, similarity: float, *, seed: int, noise: float = 0.0) -> tuple[Task, Task]:
     """Two whitened tasks on shared inputs with target maps A_b = ρA_a + √(1−ρ²)A' (ρ = ``similarity``)."""
     return tuple(task_sequence(2, Ni, No, P, similarity, seed=seed, noise=noise))  # type: ignore[return-value]
 
