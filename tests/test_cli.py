@@ -64,3 +64,27 @@ def test_discover_usage_errors_exit_2(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_simulate_prints_gd_runs_and_the_law(capsys):
+    assert main(["simulate", "logistic_mode", "--json", "--quick"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    by_source: dict = {}
+    for r in out["records"]:
+        by_source.setdefault(r["source"], {})[(r["t"], r["component"])] = r["value"]
+    assert "theory" in by_source and len(by_source) >= 4  # three step sizes and the law
+    finest = min((k for k in by_source if k != "theory"), key=lambda k: float(k.split("=")[1]))
+    eta = float(finest.split("=")[1])
+    shared = set(by_source[finest]) & set(by_source["theory"])
+    assert len(shared) > 10
+    worst = max(abs(by_source[finest][k] - by_source["theory"][k]) for k in shared)
+    # GD against gradient flow: ≤ 1.2·η·s_max² with s_max = 3 (the check's own tolerance, LAWS.md §1.1)
+    assert worst <= 1.2 * eta * 9
+
+
+def test_simulate_csv_and_errors(capsys):
+    assert main(["simulate", "nullspace_preservation", "--quick"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("# nullspace_preservation") and lines[1] == "source,t,component,value"
+    assert main(["simulate", "no_such_law"]) == 2
+    assert "unknown law 'no_such_law'" in capsys.readouterr().err

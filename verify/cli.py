@@ -9,6 +9,7 @@ Progress goes to stderr, one line per law with its elapsed time; results go to s
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -16,6 +17,8 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 __all__ = ["main"]
 
@@ -54,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--seed", type=_seed, default=0)
         sp.add_argument("--json", action="store_true", help="machine-readable output on stdout")
         sp.add_argument("--quick", action="store_true", help="small budgets for a smoke run")
+    p_sim = sub.add_parser(
+        "simulate", help="the simulated trajectories behind a law's checks, with the law's curve, as CSV"
+    )
+    p_sim.add_argument("law", metavar="LAW")
+    p_sim.add_argument("--seed", type=_seed, default=0)
+    p_sim.add_argument("--json", action="store_true", help="records as JSON instead of CSV")
+    p_sim.add_argument("--quick", action="store_true", help="skip the slow checks")
     p_disc = sub.add_parser("discover", help="rediscover a problem's law by symbolic regression; print the front")
     p_disc.add_argument("problem", metavar="PROBLEM")
     p_disc.add_argument(
@@ -127,6 +137,34 @@ def _verify(args: argparse.Namespace) -> int:
         n_fail = sum(not c.passed for c in results)
         print(f"{len(results) - n_fail} passed, {n_fail} failed ({len(names)} laws, seed {args.seed})")
     return 0 if all(c.passed for c in results) else 1
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    """Run one law's checks and print the curves its report draws, in long form: source, t, component, value
+    (``source`` is the GD run, e.g. ``GD η = 0.005``, or ``theory``)."""
+    from verify.report import curves_for
+
+    args.laws = [args.law]
+    (name,) = _law_names(args)
+    by_law, _ = _run_laws([name], args.seed, args.quick)
+    curves = curves_for(name, by_law[name])
+    if curves is None:
+        raise _UsageError(f"no check of {name!r} simulates a trajectory; `lawbook verify {name}` shows its evidence")
+    series = list(curves.simulated) + ([("theory", *curves.theory)] if curves.theory is not None else [])
+    records = [
+        {"source": label, "t": float(t[i]), "component": k, "value": float(v)}
+        for label, t, values in series
+        for i, row in enumerate(np.asarray(values).reshape(len(t), -1))
+        for k, v in enumerate(row)
+    ]
+    if args.json:
+        print(json.dumps({"law": name, "seed": args.seed, "ylabel": curves.ylabel, "records": records}, indent=1))
+    else:
+        print(f"# {name} (seed {args.seed}): {curves.ylabel}")
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["source", "t", "component", "value"])
+        writer.writerows([r["source"], f"{r['t']:.10g}", r["component"], f"{r['value']:.17g}"] for r in records)
+    return 0 if all(c.passed for c in by_law[name]) else 1
 
 
 def _discover(args: argparse.Namespace) -> int:
@@ -286,7 +324,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args)
         if args.command == "discover":
             return _discover(args)
+        if args.command == "simulate":
+            return _simulate(args)
         return _verify(args)
+    except BrokenPipeError:  # the reader stopped early (`lawbook simulate LAW | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except _UsageError as err:
         print(f"lawbook: error: {err}", file=sys.stderr)
         return 2

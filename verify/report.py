@@ -88,6 +88,21 @@ class LawReport:
         return bool(self.checks) and all(c.passed for c in self.checks)
 
 
+def curves_for(law_name: str, checks: Sequence[Check]) -> Curves | None:
+    """The simulated trajectories of a law's checks with the law's prediction: explicit ``curves`` evidence,
+    else the series of the first theory-vs-simulation agreement; None when no check simulated a trajectory."""
+    curves: Curves | None = next((c.evidence["curves"] for c in checks if "curves" in c.evidence), None)
+    if curves is not None:
+        return curves
+    check = next((c for c in checks if "agreement" in c.evidence and c.evidence["agreement"].series), None)
+    if check is None:
+        return None
+    ylabel = str(check.evidence.get("ylabel", check.name))
+    return curves_from_agreement(
+        check.evidence["agreement"], f"{law_name}: GD (solid) against the law (dashed)", ylabel
+    )
+
+
 def figures_for(law_name: str, checks: Sequence[Check]) -> list[tuple[str, str, Callable[[], bytes]]]:
     """(file name, caption, render) for a law's figures, derived from its checks' evidence.
 
@@ -95,12 +110,8 @@ def figures_for(law_name: str, checks: Sequence[Check]) -> list[tuple[str, str, 
     series; the error-vs-η figure from the first agreement that fitted an order.
     """
     out: list[tuple[str, str, Callable[[], bytes]]] = []
-    curves: Curves | None = next((c.evidence["curves"] for c in checks if "curves" in c.evidence), None)
+    curves = curves_for(law_name, checks)
     agreements = [(c, c.evidence["agreement"]) for c in checks if "agreement" in c.evidence]
-    if curves is None and agreements:
-        check, agr = agreements[0]
-        ylabel = str(check.evidence.get("ylabel", check.name))
-        curves = curves_from_agreement(agr, f"{law_name}: GD (solid) against the law (dashed)", ylabel)
     if curves is not None:
         out.append((f"{law_name}_theory_vs_simulation.png", curves.title, lambda c=curves: theory_vs_simulation_png(c)))
     ordered = [(c, a) for c, a in agreements if a.order is not None]
