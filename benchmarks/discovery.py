@@ -28,7 +28,7 @@ def main() -> None:
     budget = Budget.quick() if args.budget == "quick" else Budget.default()
 
     print(f"budget {args.budget}: {budget}; seeds 0..{args.seeds - 1}")
-    print(f"{'problem':26s} {'backend':7s} {'on front':>9s} {'best':>6s} {'median s':>9s}  misses")
+    print(f"{'problem':26s} {'backend':7s} {'on front':>9s} {'best':>6s} {'median s':>9s}  seeds missed")
     start = time.perf_counter()
     for name in args.problems:
         for backend in PROBLEMS[name].backends:
@@ -40,10 +40,10 @@ def main() -> None:
                 best += result.verdicts[d.pareto.index(d.best)].equivalent
                 seconds.append(d.seconds)
                 if not result.found:
-                    misses.append(f"seed {seed}: {d.best.expr}")
+                    misses.append(str(seed))
             print(
                 f"{name:26s} {backend:7s} {found:>4d}/{args.seeds:<4d} {best:>3d}/{args.seeds:<2d} "
-                f"{statistics.median(seconds):>9.2f}  {'; '.join(misses)}",
+                f"{statistics.median(seconds):>9.2f}  {' '.join(misses) or '-'}",
                 flush=True,
             )
     print(f"total {time.perf_counter() - start:.0f} s")

@@ -269,7 +269,11 @@ def _run_discovery(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[s
                     str(problem.reference),
                     rows,
                     result.found,
-                    {"budget": d.settings["budget"], "rows": d.settings["rows"]},
+                    {
+                        "budget": d.settings["budget"],
+                        "rows": d.settings["rows"],
+                        "law's own loss": f"{result.reference_loss:.3g}",
+                    },
                 )
             )
     return summaries, seconds

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from discover import Budget, Candidate, Discovery
+from discover import Budget, Candidate, Discovery, mse
 from discover.problems import Problem, get_problem
 from verify.equivalence import Verdict, equivalent
 
@@ -41,6 +41,13 @@ class Rediscovery:
     def match(self) -> Candidate | None:
         """The simplest row that is the law, or None."""
         return next((c for c, v in zip(self.discovery.pareto, self.verdicts, strict=True) if v.equivalent), None)
+
+    @property
+    def reference_loss(self) -> float:
+        """The law's own MSE on the problem's data: the loss a front containing the law would reach."""
+        data = self.problem.data(self.discovery.seed)
+        features = list(self.problem.features)
+        return mse(self.problem.reference, data[features].to_numpy(), data[self.problem.target].to_numpy(), features)
 
     def summary(self) -> str:
         """One line: problem, backend, seed, whether found (and as what), seconds."""
