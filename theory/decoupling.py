@@ -294,8 +294,11 @@ def aligned_strengths(u0: ArrayLike, s_tilde: ArrayLike, t: ArrayLike, tau: floa
     one_minus_x = np.where(st[None, :] > 0, -np.expm1(-2.0 * st[None, :] * T[:, None]), 0.0)
     growth = np.where(st[None, :] > 0, one_minus_x / np.where(st > 0, st, 1.0)[None, :], 2.0 * T[:, None])
     # divide through by s̃ so the s̃ = 0 limit u0/(1 + 2|u0|t) is the same expression
-    pos = u_init / (u_init * growth + x)
-    neg = u_init * x / (1.0 - u_init * growth)
+    # np.where evaluates both branches: the one not taken may divide by 0 (e.g. the reversal formula at
+    # u0 = s̃ > 0, where 1 − u0·growth underflows to 0 at long times), and its value is discarded
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pos = u_init / (u_init * growth + x)
+        neg = u_init * x / (1.0 - u_init * growth)
     return np.where(u_init[None, :] >= 0, pos, neg)
 
 

@@ -112,3 +112,10 @@ def test_bad_inputs_are_refused():
         aligned_qqt(root @ V.T, U @ root, np.diag([2.0, 1.0, 0.5]), [1.0])
     with pytest.raises(AssumptionError, match="zero-balanced"):
         aligned_qqt(2 * root @ V.T, U @ root, np.diag([2.0, 1.0, 0.5]), [1.0])
+
+
+def test_aligned_strengths_at_the_plateau_for_long_times():
+    # found by Hypothesis: u0 = s̃ at long times made the unused reversal branch divide by 0 (x underflows)
+    pos, neg = aligned_strengths([4.0, -4.0], [4.0, 4.0], [5.0])[0]
+    assert pos == 4.0
+    assert -neg == pytest.approx(reversal.numeric("solution_u0", t=5.0, tau=1.0, s=4.0, u0=4.0), rel=1e-12)
