@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,11 +96,12 @@ def _laws(args: argparse.Namespace) -> int:
     return 0
 
 
-def _law_names(args: argparse.Namespace) -> list[str]:
+def _law_names(requested: Sequence[str]) -> list[str]:
+    """The requested laws (all laws with checks when none), refused when unknown or without checks."""
     from theory import LAWS
     from verify.suite import CHECKS
 
-    names = args.laws or list(CHECKS)
+    names = list(requested) or list(CHECKS)
     unknown = [n for n in names if n not in LAWS]
     if unknown:
         raise _UsageError(f"unknown law {unknown[0]!r}; known laws: {', '.join(LAWS)}")
@@ -125,7 +127,7 @@ def _run_laws(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[str, l
 
 
 def _verify(args: argparse.Namespace) -> int:
-    names = _law_names(args)
+    names = _law_names(args.laws)
     by_law, _ = _run_laws(names, args.seed, args.quick)
     results = [c for checks in by_law.values() for c in checks]
     if args.json:
@@ -144,8 +146,7 @@ def _simulate(args: argparse.Namespace) -> int:
     (``source`` is the GD run, e.g. ``GD η = 0.005``, or ``theory``)."""
     from verify.report import curves_for
 
-    args.laws = [args.law]
-    (name,) = _law_names(args)
+    (name,) = _law_names([args.law])
     by_law, _ = _run_laws([name], args.seed, args.quick)
     curves = curves_for(name, by_law[name])
     if curves is None:
@@ -167,50 +168,71 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0 if all(c.passed for c in by_law[name]) else 1
 
 
+def _rediscover(problem: Any, backend: str | None, seed: int, budget: Any) -> tuple[Any, Any]:
+    """Rediscover ``problem`` with one progress line on stderr; returns the `Rediscovery` and the
+    `DiscoverySummary` that `lawbook discover` prints and report pages show."""
+    import sympy as sp
+
+    from verify.rediscovery import rediscover
+    from verify.report import DiscoveryRow, DiscoverySummary
+
+    start = time.perf_counter()
+    result = rediscover(problem, backend=backend, seed=seed, budget=budget)
+    d = result.discovery
+    elapsed = time.perf_counter() - start
+    print(
+        f"[{elapsed:6.1f}s] discover {result.problem.name}/{d.backend}: {'FOUND' if result.found else 'NOT FOUND'}",
+        file=sys.stderr,
+    )
+    rows = tuple(
+        DiscoveryRow(str(c.expr), sp.latex(c.expr), c.complexity, c.loss, v.level, c is d.best)
+        for c, v in zip(d.pareto, result.verdicts, strict=True)
+    )
+    settings = {
+        "budget": d.settings["budget"],
+        "rows": d.settings["rows"],
+        "law's own loss": f"{result.reference_loss:.3g}",
+    }
+    summary = DiscoverySummary(
+        result.problem.name, d.backend, seed, str(result.problem.reference), rows, result.found, settings
+    )
+    return result, summary
+
+
 def _discover(args: argparse.Namespace) -> int:
     from discover import BackendUnavailable, Budget
     from discover.problems import PROBLEMS
-    from verify.rediscovery import rediscover
 
     if args.problem not in PROBLEMS:
         raise _UsageError(f"unknown problem {args.problem!r}; known problems: {', '.join(PROBLEMS)}")
-    start = time.perf_counter()
     try:
-        result = rediscover(
-            args.problem,
-            backend=args.backend,
-            seed=args.seed,
-            budget=Budget.quick() if args.quick else Budget.default(),
+        result, summary = _rediscover(
+            args.problem, args.backend, args.seed, Budget.quick() if args.quick else Budget.default()
         )
     except BackendUnavailable as err:
         raise _UsageError(str(err)) from None
-    print(
-        f"[{time.perf_counter() - start:6.1f}s] {args.problem}: {'FOUND' if result.found else 'NOT FOUND'}",
-        file=sys.stderr,
-    )
-    d = result.discovery
     rows = [
-        {"complexity": c.complexity, "loss": c.loss, "expr": str(c.expr), "best": c is d.best, "verdict": v.level}
-        for c, v in zip(d.pareto, result.verdicts, strict=True)
+        {"complexity": r.complexity, "loss": r.loss, "expr": r.expr, "best": r.best, "verdict": r.level}
+        for r in summary.rows
     ]
     if args.json:
-        summary = {
-            "problem": args.problem,
-            "backend": d.backend,
-            "seed": d.seed,
-            "found": result.found,
-            "reference": str(result.problem.reference),
+        out = {
+            "problem": summary.problem,
+            "backend": summary.backend,
+            "seed": summary.seed,
+            "found": summary.rediscovered,
+            "reference": summary.reference,
             "pareto": rows,
         }
-        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
-        print(f"{args.problem} ({d.backend}, seed {d.seed}); reference: {result.problem.reference}")
+        print(f"{summary.problem} ({summary.backend}, seed {summary.seed}); reference: {summary.reference}")
         print(f"{'complexity':>10}  {'loss (MSE)':>10}  {'verdict':15}  expression")
         for r in rows:
             mark = "  <- best" if r["best"] else ""
             print(f"{r['complexity']:>10}  {r['loss']:>10.3e}  {r['verdict']:15}  {r['expr']}{mark}")
         print(result.summary())
-    return 0 if result.found else 1
+    return 0 if summary.rediscovered else 1
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -238,12 +260,8 @@ def _writable_dir(out: Path) -> Path:
 def _run_discovery(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[str, list], dict[str, float]]:
     """Rediscover every problem of the given laws with each of its backends at `Budget.quick()` (the budget
     the tests assert); ``quick`` skips the problems marked slow. Progress on stderr, one line per run."""
-    import sympy as sp
-
     from discover import Budget
     from discover.problems import PROBLEMS
-    from verify.rediscovery import rediscover
-    from verify.report import DiscoveryRow, DiscoverySummary
 
     summaries: dict[str, list] = {}
     seconds: dict[str, float] = {}
@@ -252,30 +270,9 @@ def _run_discovery(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[s
             continue
         for backend in problem.backends:
             start = time.perf_counter()
-            result = rediscover(problem, backend=backend, seed=seed, budget=Budget.quick())
-            key = f"{problem.name}/{backend}"
-            seconds[key] = time.perf_counter() - start
-            print(f"[{seconds[key]:6.1f}s] discover {key}: {'FOUND' if result.found else 'NOT FOUND'}", file=sys.stderr)
-            d = result.discovery
-            rows = tuple(
-                DiscoveryRow(str(c.expr), sp.latex(c.expr), c.complexity, c.loss, v.level, c is d.best)
-                for c, v in zip(d.pareto, result.verdicts, strict=True)
-            )
-            summaries.setdefault(problem.law, []).append(
-                DiscoverySummary(
-                    problem.name,
-                    backend,
-                    seed,
-                    str(problem.reference),
-                    rows,
-                    result.found,
-                    {
-                        "budget": d.settings["budget"],
-                        "rows": d.settings["rows"],
-                        "law's own loss": f"{result.reference_loss:.3g}",
-                    },
-                )
-            )
+            _, summary = _rediscover(problem, backend, seed, Budget.quick())
+            seconds[f"{problem.name}/{backend}"] = time.perf_counter() - start
+            summaries.setdefault(problem.law, []).append(summary)
     return summaries, seconds
 
 
@@ -283,7 +280,7 @@ def _report(args: argparse.Namespace) -> int:
     from theory import get_law
     from verify.report import LawReport, environment, figures_for, render_index, render_law_page
 
-    names = _law_names(args)
+    names = _law_names(args.laws)
     out = _writable_dir(args.out)
     by_law, seconds = _run_laws(names, args.seed, args.quick)
     discoveries, discovery_seconds = _run_discovery(names, args.seed, args.quick)

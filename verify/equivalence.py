@@ -45,7 +45,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-__all__ = ["LEVELS", "R2_NUMERIC", "Verdict", "equivalent"]
+__all__ = ["LEVELS", "R2_NUMERIC", "Verdict", "equivalent", "simplify_opinion"]
 
 Level = Literal["exact", "up_to_constants", "numeric", "none"]
 LEVELS: tuple[str, ...] = ("exact", "up_to_constants", "numeric", "none")
@@ -138,12 +138,13 @@ def equivalent(
 
     rng = np.random.default_rng(seed)
     with mpmath.workdps(digits):
-        c, r = _evaluate(cand, ref, names, sample(n_points, rng))
+        f_cand, f_ref = _compile(cand, names), _compile(ref, names)
+        c, r = _evaluate(f_cand, f_ref, sample(n_points, rng))
         ref_scale = max((abs(v) for v in r), default=mpmath.mpf(0))
         unit = ref_scale if ref_scale > 0 else mpmath.mpf(1)
         max_error = max(abs(a - b) for a, b in zip(c, r, strict=True)) / unit
         k, c0, residual = _affine_fit(c, r, unit)
-        c_out, r_out = _evaluate(cand, ref, names, sample(n_points, rng))
+        c_out, r_out = _evaluate(f_cand, f_ref, sample(n_points, rng))
         r2 = _r2(c_out, r_out)
 
     if max_error <= threshold:
@@ -164,7 +165,7 @@ def equivalent(
         threshold=threshold,
         n_points=len(r),
         digits=digits,
-        simplify=_simplify_opinion(cand, ref, simplify_timeout),
+        simplify=simplify_opinion(cand, ref, simplify_timeout),
         reference_scale=float(ref_scale),
     )
 
@@ -234,13 +235,15 @@ def _sample(box: Mapping[str, tuple[float, float]], names: list[str], n: int, rn
     return np.stack(columns, axis=1) if columns else np.zeros((n, 0))
 
 
-def _evaluate(cand: sp.Expr, ref: sp.Expr, names: list[str], points: np.ndarray) -> tuple[list, list]:
-    """Both expressions at the points, at the working precision; points where the reference is undefined
+def _compile(expr: sp.Expr, names: list[str]) -> Callable[..., Any]:
+    """``expr`` as an mpmath function of the symbols named ``names`` (matched by name, assumptions dropped)."""
+    plain = expr.xreplace({s: sp.Symbol(s.name) for s in expr.free_symbols})
+    return sp.lambdify([sp.Symbol(n) for n in names], plain, modules="mpmath")
+
+
+def _evaluate(f_cand: Callable[..., Any], f_ref: Callable[..., Any], points: np.ndarray) -> tuple[list, list]:
+    """Both functions at the points, at the working precision; points where the reference is undefined
     (not finite or not real) are dropped; where only the candidate is, the candidate gets an infinite error."""
-    symbols = [sp.Symbol(n) for n in names]
-    rename = {s: sp.Symbol(s.name) for s in cand.free_symbols | ref.free_symbols}
-    f_cand = sp.lambdify(symbols, cand.xreplace(rename), modules="mpmath")
-    f_ref = sp.lambdify(symbols, ref.xreplace(rename), modules="mpmath")
     c_vals, r_vals = [], []
     for row in points:
         args = [mpmath.mpf(float(v)) for v in row]
@@ -303,8 +306,15 @@ def _simplify_zero(text: str, queue: Any) -> None:
     queue.put(sp.simplify(sp.sympify(text)) == 0)
 
 
-def _simplify_opinion(cand: sp.Expr, ref: sp.Expr, timeout: float) -> str:
-    """SymPy's view of candidate − reference, computed in a child process so that it can be abandoned."""
+def simplify_opinion(cand: sp.Expr, ref: sp.Expr, timeout: float) -> str:
+    """SymPy's view of candidate − reference (``"zero"``, ``"nonzero"``, ``"timeout"``, ``"error"``, or
+    ``"skipped"`` for ``timeout`` ≤ 0), computed in a child process so that it can be abandoned; symbols are
+    matched by name. `equivalent` reports it as ``Verdict.simplify``.
+
+    >>> x = sp.Symbol("x")
+    >>> simplify_opinion(sp.sin(x) ** 2 + sp.cos(x) ** 2, sp.Integer(1), timeout=10)
+    'zero'
+    """
     if timeout <= 0:
         return "skipped"
     rename = {s: sp.Symbol(s.name) for s in cand.free_symbols | ref.free_symbols}

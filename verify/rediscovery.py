@@ -15,11 +15,11 @@ the law where it was fitted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from discover import Budget, Candidate, Discovery, mse
 from discover.problems import Problem, get_problem
-from verify.equivalence import Verdict, equivalent
+from verify.equivalence import Verdict, equivalent, simplify_opinion
 
 __all__ = ["Rediscovery", "rediscover"]
 
@@ -76,8 +76,6 @@ def rediscover(
     for row in discovery.pareto:
         verdict = equivalent(row.expr, problem.reference, domain=domain, seed=seed, simplify_timeout=0)
         if verdict.equivalent and simplify_timeout > 0:
-            verdict = equivalent(
-                row.expr, problem.reference, domain=domain, seed=seed, simplify_timeout=simplify_timeout
-            )
+            verdict = replace(verdict, simplify=simplify_opinion(row.expr, problem.reference, simplify_timeout))
         verdicts.append(verdict)
     return Rediscovery(problem=problem, discovery=discovery, verdicts=tuple(verdicts))
