@@ -240,31 +240,14 @@ def _peak_domain(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 
 def _peak_time_data(seed: int) -> pd.DataFrame:
     """t_peak of the coupling b(t) = M12(t) for 300 random 2×2 initialisations M0 = [[a1, b0], [b0, a2]]
-    (`_peak_domain`) with equal singular values s (τ = 1), located on the exact solution
-    `theory.decoupling.decoupled_m` — not on the peak-time formula: the maximum of |b| on a 2001-point grid to
-    twice the slower eigenmode's learning time, refined by bounded scalar minimisation (xatol 1e-12); the
-    located peaks match the law to 3e-8 relative (a flat maximum locates to ≈ √ε)."""
-    from scipy.optimize import minimize_scalar
-
-    from theory.decoupling import decoupled_m
+    (`_peak_domain`) with equal singular values s (τ = 1), located on the exact solution by
+    `theory.decoupling.located_peak_time` (grid, then Brent's root of db/dt) — not from the peak-time formula."""
+    from theory.decoupling import located_peak_time
 
     draws = _peak_domain(np.random.default_rng(seed), 300)
-    rows = []
-    for s, a1, a2, b0 in zip(draws["s"], draws["a1"], draws["a2"], draws["b0"], strict=True):
-        m0 = np.array([[a1, b0], [b0, a2]])
-        lam = np.linalg.eigvalsh(m0)[0]
-        grid = np.linspace(0.0, 2 * np.log(s / lam) / s, 2001)
-        b = np.abs(decoupled_m(m0, [s, s], grid)[:, 0, 1])
-        k = int(np.argmax(b))
-        lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
-        best = minimize_scalar(
-            lambda t, m0=m0, s=s: -abs(decoupled_m(m0, [s, s], [t])[0, 0, 1]),
-            bounds=(lo, hi),
-            method="bounded",
-            options={"xatol": 1e-12},
-        )
-        rows.append({"s": s, "a1": a1, "a2": a2, "b0": b0, "t_peak": float(best.x)})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(draws)
+    frame["t_peak"] = [located_peak_time(*row) for row in frame[["s", "a1", "a2", "b0"]].itertuples(index=False)]
+    return frame
 
 
 # -- layer balance --------------------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ otherwise off by O(s) once the second eigenmode is learned (`small_init_sigmoid`
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
@@ -50,6 +53,7 @@ __all__ = [
     "coupling_peak_time",
     "decoupled_m",
     "decoupling_2x2",
+    "located_peak_time",
     "reversal_saddle",
     "small_init_sigmoid",
 ]
@@ -182,6 +186,36 @@ coupling_peak_time = Law(
         "b_peak": b0 * s**2 / (2 * sp.sqrt(_d0 * _K) + s * (a1 + a2) - 2 * _d0),
     },
 )
+
+
+@functools.cache
+def _coupling_functions() -> tuple[Any, Any]:
+    """m12 of `decoupling_2x2` and its t-derivative as numpy functions of (t, tau, s1, s2, a1, a2, b0)."""
+    sym = decoupling_2x2.symbols
+    args = [sym[n] for n in ("t", "tau", "s1", "s2", "a1", "a2", "b0")]
+    m12 = decoupling_2x2.targets["m12"]
+    return sp.lambdify(args, m12, "numpy"), sp.lambdify(args, m12.diff(sym["t"]), "numpy")
+
+
+def located_peak_time(s: float, a1: float, a2: float, b0: float, tau: float = 1.0) -> float:
+    """The time at which |b(t)| = |m12(t)| of the exact 2×2 solution peaks (s1 = s2 = s), located numerically,
+    independently of the closed form `coupling_peak_time`: the largest |b| on a 4001-point grid up to both
+    eigenmodes' learning, (τ/2s) ln(s/λ_min) + 3τ/s (logistic times, LAWS.md §1.1), then Brent's root of
+    db/dt (xtol 1e-15) between the grid neighbours. Checks the law's assumptions (M0 ≻ 0, a1 + a2 < s) first.
+
+    >>> round(located_peak_time(2.0, 0.01, 0.02, 0.005), 6)   # the closed form gives 1.252744 too
+    1.252744
+    """
+    from scipy.optimize import brentq
+
+    coupling_peak_time.check(s=s, a1=a1, a2=a2, b0=b0)
+    m12, dm12 = _coupling_functions()
+    lam_min = np.linalg.eigvalsh(np.array([[a1, b0], [b0, a2]]))[0]
+    grid = np.linspace(0.0, tau * (np.log(s / lam_min) / (2 * s) + 3 / s), 4001)
+    k = int(np.argmax(np.abs(m12(grid, tau, s, s, a1, a2, b0))))
+    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
+    return float(brentq(lambda x: dm12(x, tau, s, s, a1, a2, b0), lo, hi, xtol=1e-15, rtol=1e-15))
+
 
 _x = sp.exp(-2 * s * t / tau)
 _sigmoid_exact = (

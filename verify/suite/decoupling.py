@@ -6,11 +6,10 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import sympy as sp
-from scipy.optimize import brentq
 
 from simulate import DeepLinear, Task, prescribed_task, random_orthogonal, train
 from theory import AssumptionError, get_law
-from theory.decoupling import aligned_qqt
+from theory.decoupling import aligned_qqt, located_peak_time
 from theory.riccati import qqt
 from verify.agreement import agreement
 from verify.figures import Curves
@@ -168,10 +167,6 @@ def peak_time(seed: int) -> tuple[bool, str, dict]:
     relative; the published form's relative error must stay within 1 − ln z/ln(1 + z), z = (1 − 2ε)/ε²."""
     law = get_law("coupling_peak_time")
     two = get_law("decoupling_2x2")
-    sym = two.symbols
-    args = [sym[n] for n in ("t", "tau", "s1", "s2", "a1", "a2", "b0")]
-    m12 = sp.lambdify(args, two.targets["m12"], "numpy")
-    dm12 = sp.lambdify(args, two.targets["m12"].diff(sym["t"]), "numpy")
     rng = np.random.default_rng(seed)
     worst_exact, worst_b, rows = 0.0, 0.0, []
     pub_ok = True
@@ -180,20 +175,12 @@ def peak_time(seed: int) -> tuple[bool, str, dict]:
         for s in (1.0, 2.0, 3.0):
             for m0 in _m0_draws(eps, s, 20, rng):
                 a1, a2, b0 = m0[0, 0], m0[1, 1], m0[0, 1]
-                lam = np.linalg.eigvalsh(m0)
-                # both eigenmodes are past half-learning by (1/2s) ln(s/λ_min) + 3/s (logistic times, LAWS.md §1.1)
-                t_end = np.log(s / lam[0]) / (2 * s) + 3 / s
-                grid = np.linspace(0.0, t_end, 4001)
-                k = int(np.argmax(np.abs(m12(grid, 1.0, s, s, a1, a2, b0))))
-                lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
-                numeric = brentq(
-                    lambda x, a1=a1, a2=a2, b0=b0, s=s: dm12(x, 1.0, s, s, a1, a2, b0), lo, hi, xtol=1e-15, rtol=1e-15
-                )
+                numeric = located_peak_time(s, a1, a2, b0)
                 vals = {"s": s, "a1": a1, "a2": a2, "b0": b0, "tau": 1.0}
                 exact = float(law.numeric(**vals))
                 published = float(law.numeric("published", **vals))
                 worst_exact = max(worst_exact, abs(exact - numeric) / numeric)
-                b_at_peak = abs(float(m12(numeric, 1.0, s, s, a1, a2, b0)))
+                b_at_peak = abs(float(two.numeric("m12", t=numeric, tau=1.0, s1=s, s2=s, a1=a1, a2=a2, b0=b0)))
                 b_formula = abs(float(law.numeric("b_peak", s=s, a1=a1, a2=a2, b0=b0)))
                 worst_b = max(worst_b, abs(b_formula - b_at_peak) / b_at_peak)
                 err_pub = abs(published - numeric) / numeric
