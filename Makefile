@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with only Python: `make test` and `make report`.
 # torch is pinned and installed first: this machine carries a CPU build of torch 2.13.0, whereas an unpinned
-# `torch` requirement could pull a multi-GB CUDA build.
+# `torch` requirement could pull a multi-GB CUDA build. Every other package is pinned by constraints.txt, so that a
+# fresh clone renders the committed reports/ byte for byte.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -9,11 +10,11 @@ TORCH  ?= torch==2.13.0
 
 .PHONY: test test-fast report lint benchmark clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -26,6 +26,7 @@ def test_verify_one_law_passes(capsys):
     [
         (["verify", "no_such_law"], "unknown law 'no_such_law'"),
         (["verify", "--seed", "-3"], "seed must be a non-negative integer"),
+        (["report", "--out", ""], "--out needs a directory name"),
         (["verify", "--seed", "abc"], "seed must be a non-negative integer"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -67,7 +68,7 @@ def test_discover_usage_errors_exit_2(argv, message, capsys):
 
 
 def test_simulate_prints_gd_runs_and_the_law(capsys):
-    assert main(["simulate", "logistic_mode", "--json", "--quick"]) == 0
+    assert main(["simulate", "logistic_mode", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     by_source: dict = {}
     for r in out["records"]:
@@ -82,9 +83,83 @@ def test_simulate_prints_gd_runs_and_the_law(capsys):
     assert worst <= 1.2 * eta * 9
 
 
-def test_simulate_csv_and_errors(capsys):
-    assert main(["simulate", "nullspace_preservation", "--quick"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("# nullspace_preservation") and lines[1] == "source,t,component,value"
+def test_simulate_csv_is_plain_and_errors(capsys):
+    import io
+
+    import pandas as pd
+
+    assert main(["simulate", "nullspace_preservation"]) == 0
+    out = capsys.readouterr().out
+    frame = pd.read_csv(io.StringIO(out))  # a leading '#' line would become a junk column or a junk row
+    assert list(frame.columns) == ["source", "t", "component", "value"]
+    assert frame["t"].dtype.kind == "f" and frame["value"].dtype.kind == "f" and len(frame) > 10
+    assert main(["simulate", "nullspace_preservation", "--json"]) == 0
+    meta = json.loads(capsys.readouterr().out)
+    assert meta["law"] == "nullspace_preservation" and meta["seed"] == 0 and meta["ylabel"]
     assert main(["simulate", "no_such_law"]) == 2
     assert "unknown law 'no_such_law'" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    from importlib import metadata
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"lawbook {metadata.version('lawbook')}"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify", "layer_balance"],
+        ["report", "layer_balance"],
+        ["simulate", "layer_balance"],
+        ["discover", "logistic_mode_rhs"],
+    ],
+)
+@pytest.mark.parametrize("seed", ["100000000000000000000000", str(2**63), "-1"])
+def test_every_subcommand_has_the_same_seed_range(argv, seed, capsys):
+    assert main([*argv, "--seed", seed]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "seed must be a non-negative integer below 2**63" in err and "\n" not in err
+
+
+def test_seed_has_help_text_everywhere(capsys):
+    for command in ("verify", "report", "simulate", "discover"):
+        assert main([command, "--help"]) == 0
+        assert "seed of every random draw" in capsys.readouterr().out
+
+
+def test_repeated_law_names_run_once(capsys):
+    assert main(["verify", "layer_balance", "layer_balance", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    from verify.suite import CHECKS
+
+    assert [r["check"] for r in rows] == list(CHECKS["layer_balance"])
+
+
+def test_unknown_law_is_refused_before_torch_is_imported():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from verify.cli import main; rc = main(['verify', 'no_such_law']); "
+        "print(rc, 'torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.stdout.split() == ["2", "False"], done.stderr
+    assert "unknown law 'no_such_law'" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["verify", "simulate"])
+def test_quick_is_only_offered_where_it_changes_something(command, capsys):
+    # every check runs in seconds, so `verify --quick` would skip nothing: the flag is refused, not ignored
+    assert main([command, "layer_balance", "--quick"]) == 2
+    assert "unrecognized arguments: --quick" in capsys.readouterr().err
+
+
+def test_public_api_names():
+    from discover import Discovery, discover
+    from verify import Verdict, equivalent
+
+    assert callable(discover) and callable(equivalent)
+    assert Discovery.__name__ == "Discovery" and Verdict.__name__ == "Verdict"

@@ -2,8 +2,9 @@
 
 Exit codes: 0 when everything verified (or, for ``discover``, the law was rediscovered), 1 when a verification
 failed (or the law is not on the front), 2 for usage errors or bad input, including a backend that cannot run
-here (PySR without Julia).
-Progress goes to stderr, one line per law with its elapsed time; results go to stdout.
+here (PySR without Julia) and a report that would overwrite files lawbook did not write; 130 when interrupted.
+Progress goes to stderr, one line per law with its elapsed time; results go to stdout. Names are checked before
+anything heavy (torch, the engines) is imported, so a typo fails at once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import csv
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,38 +33,61 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
+# One range for every subcommand: numpy, torch and Operon all take seeds below 2**63 (`discover` checks the same).
+SEED_LIMIT = 2**63
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {value}")
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer below 2**63, got {text!r}") from None
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer below 2**63, got {value}")
     return value
+
+
+def _add_common(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
+    if seed:
+        p.add_argument(
+            "--seed",
+            type=_seed,
+            default=0,
+            help="seed of every random draw (tasks, initialisations, search), 0 ≤ N < 2**63 (default 0)",
+        )
+    p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("lawbook")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lawbook", description="Verify closed-form laws of learning dynamics against simulation.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("laws", help="list the laws with their source and regime").add_argument(
-        "--json", action="store_true"
+    _add_common(sub.add_parser("laws", help="list the laws with their source and regime"), seed=False)
+    p_verify = sub.add_parser("verify", help="run the verification checks of the given laws (default: all)")
+    p_verify.add_argument("laws", nargs="*", metavar="LAW")
+    _add_common(p_verify)
+    p_report = sub.add_parser("report", help="verify the laws and write markdown pages with figures (default: all)")
+    p_report.add_argument("laws", nargs="*", metavar="LAW")
+    _add_common(p_report)
+    p_report.add_argument("--quick", action="store_true", help="skip the discovery problems marked slow")
+    p_report.add_argument("--out", type=_out_dir, default=Path("reports"), help="output directory (default: reports/)")
+    p_report.add_argument(
+        "--force", action="store_true", help="overwrite files in the output directory that lawbook did not write"
     )
-    for name, helptext in (
-        ("verify", "run the verification checks of the given laws (default: all)"),
-        ("report", "verify the laws and write markdown pages with figures (default: all laws)"),
-    ):
-        sp = sub.add_parser(name, help=helptext)
-        sp.add_argument("laws", nargs="*", metavar="LAW")
-        sp.add_argument("--seed", type=_seed, default=0)
-        sp.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-        sp.add_argument("--quick", action="store_true", help="small budgets for a smoke run")
     p_sim = sub.add_parser(
         "simulate", help="the simulated trajectories behind a law's checks, with the law's curve, as CSV"
     )
     p_sim.add_argument("law", metavar="LAW")
-    p_sim.add_argument("--seed", type=_seed, default=0)
-    p_sim.add_argument("--json", action="store_true", help="records as JSON instead of CSV")
-    p_sim.add_argument("--quick", action="store_true", help="skip the slow checks")
+    _add_common(p_sim)
     p_disc = sub.add_parser("discover", help="rediscover a problem's law by symbolic regression; print the front")
     p_disc.add_argument("problem", metavar="PROBLEM")
     p_disc.add_argument(
@@ -73,12 +96,15 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="search engine (default: the problem's first, operon for most)",
     )
-    p_disc.add_argument("--seed", type=_seed, default=0)
-    p_disc.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    _add_common(p_disc)
     p_disc.add_argument("--quick", action="store_true", help="small budget (Operon: 60 generations of 300)")
-    p_report = sub.choices["report"]
-    p_report.add_argument("--out", type=Path, default=Path("reports"), help="output directory (default: reports/)")
     return p
+
+
+def _out_dir(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("--out needs a directory name, got an empty string")
+    return Path(text)
 
 
 def _laws(args: argparse.Namespace) -> int:
@@ -97,14 +123,17 @@ def _laws(args: argparse.Namespace) -> int:
 
 
 def _law_names(requested: Sequence[str]) -> list[str]:
-    """The requested laws (all laws with checks when none), refused when unknown or without checks."""
+    """The requested laws, each once in the order given (all laws with checks when none), refused when unknown
+    (before the suite, and with it torch, is imported) or without checks."""
     from theory import LAWS
-    from verify.suite import CHECKS
 
-    names = list(requested) or list(CHECKS)
+    names = list(dict.fromkeys(requested))
     unknown = [n for n in names if n not in LAWS]
     if unknown:
         raise _UsageError(f"unknown law {unknown[0]!r}; known laws: {', '.join(LAWS)}")
+    from verify.suite import CHECKS
+
+    names = names or list(CHECKS)
     unchecked = [n for n in names if n not in CHECKS]
     if unchecked:
         raise _UsageError(f"law {unchecked[0]!r} has no verification checks yet; laws with checks: {', '.join(CHECKS)}")
@@ -128,7 +157,7 @@ def _run_laws(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[str, l
 
 def _verify(args: argparse.Namespace) -> int:
     names = _law_names(args.laws)
-    by_law, _ = _run_laws(names, args.seed, args.quick)
+    by_law, _ = _run_laws(names, args.seed, quick=False)
     results = [c for checks in by_law.values() for c in checks]
     if args.json:
         rows = [{"law": c.law, "check": c.name, "passed": c.passed, "summary": c.summary} for c in results]
@@ -143,11 +172,12 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     """Run one law's checks and print the curves its report draws, in long form: source, t, component, value
-    (``source`` is the GD run, e.g. ``GD η = 0.005``, or ``theory``)."""
+    (``source`` is the GD run, e.g. ``GD η = 0.005``, or ``theory``). The CSV is plain (a header row, then data,
+    as `pandas.read_csv` expects); the law, seed and quantity go with ``--json``."""
     from verify.report import curves_for
 
     (name,) = _law_names([args.law])
-    by_law, _ = _run_laws([name], args.seed, args.quick)
+    by_law, _ = _run_laws([name], args.seed, quick=False)
     curves = curves_for(name, by_law[name])
     if curves is None:
         raise _UsageError(f"no check of {name!r} simulates a trajectory; `lawbook verify {name}` shows its evidence")
@@ -161,7 +191,6 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"law": name, "seed": args.seed, "ylabel": curves.ylabel, "records": records}, indent=1))
     else:
-        print(f"# {name} (seed {args.seed}): {curves.ylabel}")
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["source", "t", "component", "value"])
         writer.writerows([r["source"], f"{r['t']:.10g}", r["component"], f"{r['value']:.17g}"] for r in records)
@@ -235,28 +264,6 @@ def _discover(args: argparse.Namespace) -> int:
     return 0 if summary.rediscovered else 1
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same directory, then rename over ``path`` (atomic on POSIX)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _writable_dir(out: Path) -> Path:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise _UsageError(f"cannot create output directory {out}: {err.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise _UsageError(f"output directory {out} is not writable; choose another with --out")
-    return out
-
-
 def _run_discovery(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[str, list], dict[str, float]]:
     """Rediscover every problem of the given laws with each of its backends at `Budget.quick()` (the budget
     the tests assert); ``quick`` skips the problems marked slow. Progress on stderr, one line per run."""
@@ -278,37 +285,60 @@ def _run_discovery(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[s
 
 def _report(args: argparse.Namespace) -> int:
     from theory import get_law
-    from verify.report import LawReport, environment, figures_for, render_index, render_law_page
+    from verify.publish import ReportFile, check_destination, publish
+    from verify.report import (
+        ENVIRONMENT_PAGE,
+        LawReport,
+        environment,
+        figures_for,
+        index_entry,
+        render_environment,
+        render_index,
+        render_law_page,
+    )
 
     names = _law_names(args.laws)
-    out = _writable_dir(args.out)
+    # fail now, not after minutes of checks (figure names are known only later; publish checks those)
+    known = [f"{n}.md" for n in names] + ["README.md", ENVIRONMENT_PAGE, "timings.json"]
+    _, old = check_destination(args.out, force=args.force, names=known)
     by_law, seconds = _run_laws(names, args.seed, args.quick)
     discoveries, discovery_seconds = _run_discovery(names, args.seed, args.quick)
-    env = environment()
-    reports = []
+    files: list[ReportFile] = []
+    reports, entries = [], {}
     for name in names:
         figures = []
         for filename, caption, render in figures_for(name, by_law[name]):
-            _write_atomic(out / filename, render())
+            files.append(ReportFile(filename, name, render))
             figures.append((caption, filename))
         report = LawReport(get_law(name), tuple(by_law[name]), tuple(figures), tuple(discoveries.get(name, ())))
-        _write_atomic(out / f"{name}.md", render_law_page(report, seed=args.seed, env=env).encode())
+        files.append(ReportFile(f"{name}.md", name, render_law_page(report, seed=args.seed, quick=args.quick).encode()))
         reports.append(report)
-    if not args.laws:  # the index lists every law; a partial run leaves it alone
-        _write_atomic(out / "README.md", render_index(reports, seed=args.seed, env=env).encode())
+        entries[name] = index_entry(report, seed=args.seed, quick=args.quick)
+    # The index lists every law page in the directory: this run's and those kept from earlier runs.
+    kept = {k: v for k, v in (old.owners.items() if old else ()) if k in _page_owners(old) and k not in entries}
+    files.append(ReportFile("README.md", "index", render_index({**kept, **entries}).encode()))
+    files.append(ReportFile(ENVIRONMENT_PAGE, "environment", render_environment(environment()).encode()))
     timings = {
         "seed": args.seed,
         "quick": args.quick,
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "discovery_seconds": {k: round(v, 3) for k, v in discovery_seconds.items()},
     }
-    _write_atomic(out / "timings.json", (json.dumps(timings, indent=2) + "\n").encode())
+    files.append(ReportFile("timings.json", "timings", (json.dumps(timings, indent=2) + "\n").encode(), volatile=True))
+    publish(args.out, files, owners=entries, force=args.force)
     ok = all(r.passed for r in reports)
     if args.json:
         print(json.dumps([{"law": r.law.name, "passed": r.passed} for r in reports], indent=2))
     else:
-        print(f"{sum(r.passed for r in reports)} of {len(reports)} laws verified; pages in {out}/")
+        print(f"{sum(r.passed for r in reports)} of {len(reports)} laws verified; pages in {args.out}/")
     return 0 if ok else 1
+
+
+def _page_owners(manifest: Any) -> set[str]:
+    """The laws that have a page in a report directory, by its manifest."""
+    if manifest is None:
+        return set()
+    return {owner for name, (owner, _) in manifest.files.items() if name == f"{owner}.md"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -331,6 +361,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader stopped early (`lawbook simulate LAW | head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except SystemExit as done:  # --help and --version print and exit 0; the caller still gets a code
+        return done.code if isinstance(done.code, int) else 0
+    except KeyboardInterrupt:  # one line, not a traceback; reports are swapped in whole, so none is half-written
+        print("lawbook: interrupted; no report was half-written", file=sys.stderr)
+        return 130
     except _UsageError as err:
         print(f"lawbook: error: {err}", file=sys.stderr)
         return 2

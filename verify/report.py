@@ -1,7 +1,8 @@
 """Markdown verification reports: a pure function from results to text (and figures to bytes).
 
-Nothing here writes files; `verify.cli` does, atomically. Wall times are deliberately absent from the markdown
-(they go to a separate file), so the same seed gives the same pages byte for byte.
+Nothing here writes files; `verify.cli` does, through `verify.publish`. What depends on the machine is kept off the
+pages: wall times go to ``timings.json`` and package versions to ``ENVIRONMENT.md`` (each page links to it), so the
+same seed and the same pinned packages give the same pages byte for byte.
 """
 
 from __future__ import annotations
@@ -13,19 +14,25 @@ from importlib import metadata
 
 import sympy as sp
 
+from discover import BEST_LOSS_FACTOR
 from theory import Law
 from verify.figures import Curves, curves_from_agreement, error_vs_eta_png, theory_vs_simulation_png
 from verify.suite import Check
 
 __all__ = [
+    "ENVIRONMENT_PAGE",
     "DiscoveryRow",
     "DiscoverySummary",
     "LawReport",
     "environment",
     "figures_for",
+    "index_entry",
+    "render_environment",
     "render_index",
     "render_law_page",
 ]
+
+ENVIRONMENT_PAGE = "ENVIRONMENT.md"
 
 PACKAGES = (
     "lawbook",
@@ -43,7 +50,11 @@ PACKAGES = (
 
 
 def environment() -> dict[str, str]:
-    """Python and package versions (a package that is not installed shows as 'absent')."""
+    """Python and package versions (a package that is not installed shows as 'absent').
+
+    >>> sorted(environment())[:2]
+    ['hypothesis', 'lawbook']
+    """
     env = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -143,8 +154,13 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_law_page(report: LawReport, *, seed: int, env: Mapping[str, str]) -> str:
-    """The markdown page of one law: verdict first, then statement, assumptions, figures, discovery, environment."""
+def _mode(quick: bool) -> str:
+    return "quick (discovery problems marked slow skipped)" if quick else "full"
+
+
+def render_law_page(report: LawReport, *, seed: int, quick: bool = False) -> str:
+    """The markdown page of one law: verdict first, then statement, assumptions, figures, discovery, and the run
+    (seed and mode; the package versions are on `ENVIRONMENT_PAGE`, which the page links)."""
     law = report.law
     verdict = "PASS" if report.passed else "FAIL"
     n_pass = sum(c.passed for c in report.checks)
@@ -179,45 +195,102 @@ def render_law_page(report: LawReport, *, seed: int, env: Mapping[str, str]) -> 
         for caption, path in report.figures:
             lines += [f"![{caption}]({path})", "", f"*{caption}*", ""]
     for d in report.discovery:
-        lines += [
-            f"## Discovery: `{d.problem}` ({d.backend}, seed {d.seed})",
-            "",
-            f"Reference: `{d.reference}`. Rediscovered: **{'yes' if d.rediscovered else 'no'}** "
-            "(a row equivalent to the reference at level `exact` or `up_to_constants`; `verify.equivalence`).",
-            "",
-            "| complexity | loss (MSE) | expression | verdict |",
-            "|---|---|---|---|",
-        ]
-        for r in d.rows:
-            best = " (best)" if r.best else ""
-            lines.append(f"| {r.complexity} | {r.loss:.3g} | ${_escape(r.latex)}$ | {r.level}{best} |")
-        if d.settings:
-            lines.append("")
-            lines.append("Settings: " + ", ".join(f"{k} {v}" for k, v in d.settings.items()) + ".")
-        lines.append("")
-    lines += ["## Environment", "", f"- seed: {seed}"]
-    lines += [f"- {k}: {v}" for k, v in env.items()]
+        lines += _discovery_section(d)
+    lines += [
+        "## Run",
+        "",
+        f"Seed {seed}, {_mode(quick)} run. Package versions: [{ENVIRONMENT_PAGE}]({ENVIRONMENT_PAGE}).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _discovery_section(d: DiscoverySummary) -> list[str]:
+    """One discovery problem: the verdict in words, the front with a verdict per row, the rule that picks the
+    marked row, and the settings the backend actually used."""
+    equivalent = [r for r in d.rows if r.level in ("exact", "up_to_constants")]
+    if d.rediscovered:
+        found = ", ".join(f"{r.complexity} (`{r.level}`)" for r in equivalent)
+        outcome = f"**Rediscovered: yes.** The front has a row equivalent to the reference at complexity {found}."
+    else:
+        outcome = (
+            "**Rediscovered: no.** No row of the front is equivalent to the reference; equivalent means level "
+            "`exact` or `up_to_constants` in `verify.equivalence`."
+        )
+    lines = [
+        f"## Discovery: `{d.problem}` ({d.backend}, seed {d.seed})",
+        "",
+        f"Reference: `{d.reference}`. {outcome}",
+        "",
+        "| complexity | loss (MSE) | expression | verdict |",
+        "|---|---|---|---|",
+    ]
+    for r in d.rows:
+        best = " (best)" if r.best else ""
+        lines.append(f"| {r.complexity} | {r.loss:.3g} | ${_escape(r.latex)}$ | {r.level}{best} |")
+    lines += [
+        "",
+        f"(best): the simplest row whose loss is at most {BEST_LOSS_FACTOR:g} × the smallest loss on the front "
+        "plus the data's float32 evaluation floor (`discover.Discovery.best`).",
+    ]
+    if d.settings:
+        lines += ["", "Settings: " + "; ".join(f"{k} {v}" for k, v in d.settings.items()) + "."]
+    lines.append("")
+    return lines
+
+
+def index_entry(report: LawReport, *, seed: int, quick: bool = False) -> dict[str, object]:
+    """What the index shows of one law, kept in the report's manifest so that a later run of other laws can
+    rebuild the index without re-running this one."""
+    return {
+        "passed": report.passed,
+        "checks": f"{sum(c.passed for c in report.checks)}/{len(report.checks)}",
+        "discovery": f"{sum(d.rediscovered for d in report.discovery)}/{len(report.discovery)}"
+        if report.discovery
+        else "—",
+        "seed": seed,
+        "quick": quick,
+        "source": report.law.source,
+    }
+
+
+def render_index(entries: Mapping[str, Mapping[str, object]]) -> str:
+    """reports/README.md: one row per law page in the directory (from `index_entry`), with its verdict, the seed
+    and mode it was made with, and a link to the page."""
+    n_pass = sum(bool(e["passed"]) for e in entries.values())
+    lines = [
+        "# lawbook verification reports",
+        "",
+        f"{n_pass} of {len(entries)} laws verified. Regenerate with `make report`; package versions in "
+        f"[{ENVIRONMENT_PAGE}]({ENVIRONMENT_PAGE}).",
+        "",
+        "| law | verdict | checks | discovery | seed | run | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, e in sorted(entries.items()):
+        lines.append(
+            f"| [{name}]({name}.md) | {'PASS' if e['passed'] else '**FAIL**'} | {e['checks']} | {e['discovery']} | "
+            f"{e['seed']} | {'quick' if e['quick'] else 'full'} | {_escape(str(e['source']))} |"
+        )
     lines.append("")
     return "\n".join(lines)
 
 
-def render_index(reports: Sequence[LawReport], *, seed: int, env: Mapping[str, str]) -> str:
-    """reports/README.md: one row per law with its verdict and a link to its page."""
-    n_pass = sum(r.passed for r in reports)
-    lines = [
-        "# lawbook verification reports",
-        "",
-        f"{n_pass} of {len(reports)} laws verified (seed {seed}). Regenerate with `make report`.",
-        "",
-        "| law | verdict | checks | discovery | source |",
-        "|---|---|---|---|---|",
-    ]
-    for r in reports:
-        checks = f"{sum(c.passed for c in r.checks)}/{len(r.checks)}"
-        disc = f"{sum(d.rediscovered for d in r.discovery)}/{len(r.discovery)}" if r.discovery else "—"
-        lines.append(
-            f"| [{r.law.name}]({r.law.name}.md) | {'PASS' if r.passed else '**FAIL**'} | {checks} | {disc} | "
-            f"{_escape(r.law.source)} |"
-        )
-    lines += ["", "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), ""]
+def render_environment(env: Mapping[str, str]) -> str:
+    """ENVIRONMENT.md: the Python and package versions of the latest run (`environment`). The pages leave them
+    out so that a page changes only when its science does; `make` installs the versions pinned in
+    ``constraints.txt``, so a fresh clone reproduces this file too on the same Python.
+
+    >>> print(render_environment({"python": "3.11.7", "sympy": "1.14.0"}))
+    # Environment of the latest report run
+    <BLANKLINE>
+    | package | version |
+    |---|---|
+    | python | 3.11.7 |
+    | sympy | 1.14.0 |
+    <BLANKLINE>
+    """
+    lines = ["# Environment of the latest report run", "", "| package | version |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in env.items()]
+    lines.append("")
     return "\n".join(lines)
