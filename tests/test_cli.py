@@ -137,17 +137,23 @@ def test_repeated_law_names_run_once(capsys):
     assert [r["check"] for r in rows] == list(CHECKS["layer_balance"])
 
 
-def test_unknown_law_is_refused_before_torch_is_imported():
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["verify", "no_such_law"], "unknown law 'no_such_law'"),
+        (["report", "layer_balance", "no_such_law"], "unknown law 'no_such_law'"),
+        (["simulate", "no_such_law"], "unknown law 'no_such_law'"),
+        (["discover", "no_such_problem"], "unknown problem 'no_such_problem'"),
+    ],
+)
+def test_unknown_names_are_refused_before_torch_is_imported(argv, message):
     import subprocess
     import sys
 
-    code = (
-        "import sys; from verify.cli import main; rc = main(['verify', 'no_such_law']); "
-        "print(rc, 'torch' in sys.modules)"
-    )
+    code = f"import sys; from verify.cli import main; rc = main({argv!r}); print(rc, 'torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.stdout.split() == ["2", "False"], done.stderr
-    assert "unknown law 'no_such_law'" in done.stderr
+    assert message in done.stderr
 
 
 @pytest.mark.parametrize("command", ["verify", "simulate"])

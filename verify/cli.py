@@ -174,9 +174,9 @@ def _simulate(args: argparse.Namespace) -> int:
     """Run one law's checks and print the curves its report draws, in long form: source, t, component, value
     (``source`` is the GD run, e.g. ``GD η = 0.005``, or ``theory``). The CSV is plain (a header row, then data,
     as `pandas.read_csv` expects); the law, seed and quantity go with ``--json``."""
+    (name,) = _law_names([args.law])
     from verify.report import curves_for
 
-    (name,) = _law_names([args.law])
     by_law, _ = _run_laws([name], args.seed, quick=False)
     curves = curves_for(name, by_law[name])
     if curves is None:
@@ -284,6 +284,7 @@ def _run_discovery(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[s
 
 
 def _report(args: argparse.Namespace) -> int:
+    names = _law_names(args.laws)
     from theory import get_law
     from verify.publish import ReportFile, check_destination, publish
     from verify.report import (
@@ -297,7 +298,6 @@ def _report(args: argparse.Namespace) -> int:
         render_law_page,
     )
 
-    names = _law_names(args.laws)
     # fail now, not after minutes of checks (figure names are known only later; publish checks those)
     known = [f"{n}.md" for n in names] + ["README.md", ENVIRONMENT_PAGE, "timings.json"]
     _, old = check_destination(args.out, force=args.force, names=known)
