@@ -63,22 +63,22 @@ def check_magnitude(name: str, values: np.ndarray) -> None:
     >>> check_magnitude("u", np.array([1.0, -3e20]))
     Traceback (most recent call last):
     ...
-    ValueError: column 'u' reaches |value| = 3e+20, above 9.2e+18 = √(float32 max / 4), where products of two \
-columns overflow in Operon's float32 search; rescale the column (divide it by its typical size, i.e. \
-non-dimensionalise it) and rescale the result back
+    ValueError: column 'u' reaches |value| = 3e+20, above 9.2e+18 = √(float32 max / 4), where a product of two \
+such values overflows float32, which Operon computes in (every backend is held to this range); rescale the \
+column (divide it by its typical size, i.e. non-dimensionalise it)
     """
     largest = float(np.max(np.abs(values))) if values.size else 0.0
     if largest > MAX_MAGNITUDE:
         raise ValueError(
             f"column {name!r} reaches |value| = {largest:.3g}, above {MAX_MAGNITUDE:.2g} = √(float32 max / 4), "
-            "where products of two columns overflow in Operon's float32 search; rescale the column (divide it by "
-            "its typical size, i.e. non-dimensionalise it) and rescale the result back"
+            "where a product of two such values overflows float32, which Operon computes in (every backend is held "
+            "to this range); rescale the column (divide it by its typical size, i.e. non-dimensionalise it)"
         )
     if 0 < largest < MIN_MAGNITUDE:
         raise ValueError(
             f"column {name!r} has |value| ≤ {largest:.3g}, below {MIN_MAGNITUDE:.2g} = √(smallest normal float32), "
-            "where products of two columns underflow in Operon's float32 search; rescale the column (divide it by "
-            "its typical size, i.e. non-dimensionalise it) and rescale the result back"
+            "where a product of two such values underflows float32, which Operon computes in (every backend is held "
+            "to this range); rescale the column (divide it by its typical size, i.e. non-dimensionalise it)"
         )
 
 

@@ -203,8 +203,8 @@ def discover(
     names, X, y = check_table(data, target, features)
 
     start = time.perf_counter()
-    engine_settings = engine.settings(seed=seed, budget=budget, **backend_options)
     reporter.report("start", detail=f"{len(y)} rows, {len(names)} feature(s) → {target}")
+    engine_settings = engine.settings(seed=seed, budget=budget, **backend_options)
     raw = engine.fit(X, y, names, engine_settings, progress=reporter)
     pareto = _measure(raw, X, y, names, snapping, reporter)
     seconds = time.perf_counter() - start

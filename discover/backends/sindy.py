@@ -58,6 +58,8 @@ _DEFAULTS: dict[str, Any] = {
 _OPTIMIZERS = ("stlsq", "sr3")
 # The sweep spans this many decades below the largest least-squares coefficient.
 _SWEEP_DECADES = 6
+# An error message names at most this many offending library terms (a high degree can have hundreds).
+_SHOWN_TERMS = 5
 
 
 def _pysindy() -> Any:
@@ -106,6 +108,12 @@ class SindyBackend(AbstractBackend):
         terms, theta = _library(ps, params["library"], np.asarray(X, dtype=np.float64), features)
         y = np.asarray(y, dtype=np.float64)
         _check_columns(terms, theta)
+        # A term that is zero on every row (e.g. built from an all-zero column) has no coefficient to find, and
+        # pysindy's column normalisation would divide by its zero norm: it stays out of the regression.
+        live = np.flatnonzero(np.any(theta != 0, axis=0))
+        if live.size == 0:
+            raise ValueError("backend 'sindy': every library term is zero on the data; choose another library")
+        terms, theta = [terms[i] for i in live], theta[:, live]
 
         scale = np.linalg.norm(theta, axis=0) if params["normalize_columns"] else np.ones(theta.shape[1])
         scale[scale == 0] = 1.0
@@ -138,8 +146,9 @@ def _check_columns(terms: Sequence[sp.Expr], theta: np.ndarray) -> None:
     """Refuse a library column that overflowed (least squares on it would fail inside LAPACK)."""
     bad = [str(term) for term, column in zip(terms, theta.T, strict=True) if not np.all(np.isfinite(column))]
     if bad:
+        shown = ", ".join(bad[:_SHOWN_TERMS]) + (f", … ({len(bad)} in all)" if len(bad) > _SHOWN_TERMS else "")
         raise ValueError(
-            f"backend 'sindy': library term(s) {bad} are not finite on the data (they overflow float64); "
+            f"backend 'sindy': library term(s) {shown} are not finite on the data (they overflow float64); "
             "rescale the columns or use a smaller polynomial degree"
         )
 
@@ -211,7 +220,8 @@ def _library(
                 terms.append(sp.Mul(*(s ** int(p) for s, p in zip(symbols, row, strict=True))))
             if X is not None:
                 library = ps.PolynomialLibrary(degree=entry[1], include_bias=True)
-                columns.extend(np.asarray(library.fit_transform(X), dtype=np.float64).T)
+                with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by name in fit
+                    columns.extend(np.asarray(library.fit_transform(X), dtype=np.float64).T)
         else:
             term = _parse_term(entry, by_name)
             terms.append(term)
