@@ -130,3 +130,12 @@ def test_progress_event_validates_and_renders_one_line() -> None:
         ProgressEvent("sindy", "done", None, None, None, -1.0)
     with pytest.raises(ValueError, match="interval"):
         Reporter(print, backend="sindy", interval=-1.0)
+
+
+def test_a_problem_passes_progress_on() -> None:
+    from discover.problems import get_problem
+
+    events: list[ProgressEvent] = []
+    found = get_problem("forgetting_task_distance").run("sindy", seed=0, budget=Budget.quick(), progress=events.append)
+    assert events[0].stage == "start" and events[-1].stage == "done"
+    assert events[-1].best_loss == found.pareto[-1].loss
