@@ -14,7 +14,7 @@ Everything backend-independent happens in `discover.discovery`: the float64 loss
 constant snapping and the Pareto filter. So a new engine is a short file implementing `AbstractBackend`, and
 results from different engines are comparable.
 
-Engines are imported lazily, inside ``fit``, never at import time; an engine that cannot be loaded raises
+Engines are imported lazily, inside ``settings`` and ``fit``, never at import time; an engine that cannot be loaded raises
 `BackendUnavailable` naming the fix.
 """
 
