@@ -5,6 +5,9 @@ available — and returns a `Discovery`: a Pareto front of `Candidate` expressio
 exact numbers where the data allow), its ``best`` choice, and the settings that reproduce it. Importing this
 package imports no engine: pyoperon, pysindy and pysr are imported only when a backend is used.
 
+``discover(..., progress=callback)`` reports `ProgressEvent` records while it works (`discover.progress`); the
+table is checked before any engine starts (`discover.checks`).
+
 >>> import discover
 >>> discover.BACKENDS
 ('operon', 'sindy', 'pysr')
@@ -12,19 +15,28 @@ package imports no engine: pyoperon, pysindy and pysr are imported only when a b
 
 from discover.backends import BACKENDS, get_backend
 from discover.backends.base import AbstractBackend, BackendUnavailable, Budget, RawCandidate, feature_symbols
-from discover.discovery import BEST_LOSS_FACTOR, MIN_ROWS, Candidate, Discovery, discover, pareto_front
+from discover.checks import MAX_MAGNITUDE, MIN_MAGNITUDE, MIN_ROWS
+from discover.discovery import BEST_LOSS_FACTOR, Candidate, Discovery, discover, pareto_front
+from discover.progress import PROGRESS_INTERVAL, STAGES, ProgressCallback, ProgressEvent, Reporter
 from discover.snapping import SnapSettings, complexity, loss_floor, mse, snap
 
 __all__ = [
     "BACKENDS",
     "BEST_LOSS_FACTOR",
+    "MAX_MAGNITUDE",
+    "MIN_MAGNITUDE",
     "MIN_ROWS",
+    "PROGRESS_INTERVAL",
+    "STAGES",
     "AbstractBackend",
     "BackendUnavailable",
     "Budget",
     "Candidate",
     "Discovery",
+    "ProgressCallback",
+    "ProgressEvent",
     "RawCandidate",
+    "Reporter",
     "SnapSettings",
     "complexity",
     "discover",

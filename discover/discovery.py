@@ -34,13 +34,13 @@ import sympy as sp
 
 from discover.backends import get_backend
 from discover.backends.base import Budget, RawCandidate, feature_symbols
-from discover.snapping import SnapSettings, complexity, loss_floor, mse, snap_all
+from discover.checks import MIN_ROWS, check_seed, check_table
+from discover.progress import ProgressCallback, Reporter
+from discover.snapping import SnapSettings, complexity, loss_floor, mse, snap
 
 __all__ = ["BEST_LOSS_FACTOR", "MIN_ROWS", "Candidate", "Discovery", "discover", "pareto_front"]
 
 BEST_LOSS_FACTOR = 1.1
-# Fewer rows cannot tell an expression with a few constants from one that interpolates the data.
-MIN_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,10 @@ class Discovery:
     """The result of `discover`: a Pareto front of candidates and everything needed to reproduce it.
 
     ``pareto`` is ordered simplest first, one candidate per complexity, losses strictly decreasing (checked).
-    ``settings`` holds every setting used: ``budget``, ``snapping``, ``backend`` (the engine's resolved
-    parameters), ``rows`` and ``best_loss_factor``. ``seconds`` is the wall time of search plus snapping.
+    ``settings`` holds every setting used: ``budget`` (only the `Budget` fields the backend used, by name:
+    ``{}`` for SINDy, which is not a search), ``backend`` (the engine's resolved parameters, e.g. Operon's
+    ``generations`` or SINDy's ``library`` and ``thresholds``), ``snapping``, ``rows`` and ``best_loss_factor``.
+    ``seconds`` is the wall time of search plus snapping.
 
     >>> u = sp.Symbol("u", real=True)
     >>> d = Discovery(pareto=(Candidate(u, 1, 0.5), Candidate(2 * u, 3, 1e-12), Candidate(2 * u + 1e-7, 5, 0.95e-12)),
@@ -163,6 +165,7 @@ def discover(
     seed: int = 0,
     budget: Budget | None = None,
     snapping: SnapSettings | None = None,
+    progress: ProgressCallback | None = None,
     **backend_options: Any,
 ) -> Discovery:
     """Search for ``target ≈ f(features)`` in ``data`` and return the Pareto front of closed forms.
@@ -170,9 +173,14 @@ def discover(
     ``features`` defaults to every column but ``target``. ``backend`` is one of ``discover.BACKENDS``;
     ``backend_options`` go to it (see `discover.backends.operon`, `.sindy`, `.pysr` for each one's options;
     unknown ones raise `TypeError`). ``budget`` defaults to `Budget.default()`; ``snapping`` to `SnapSettings()`.
-    The same data, seed, budget and options give the same front (no time limit set).
+    The same data, seed, budget and options give the same front (no time limit set), with or without progress.
 
-    Raises `ValueError` for an unknown backend, a non-finite value (naming the column) or too few rows,
+    ``progress``, if given, is called with a `discover.ProgressEvent` as the work goes (search generations,
+    snapping, done; throttled to about two a second, see `discover.progress`); None (the default) is quiet.
+
+    The table is checked before any engine runs (`discover.checks`). Raises `ValueError` for an unknown backend,
+    a non-finite value (naming the column and counting the rows), a column whose magnitude is outside the range
+    float32 search can handle (naming the column, its magnitude and the fix), a constant target, or too few rows;
     `KeyError` naming a target or feature that is not a column, `TypeError` for a non-numeric column, and
     `discover.BackendUnavailable` when the engine cannot be loaded (PySR without Julia).
 
@@ -183,23 +191,26 @@ def discover(
     >>> result.best.expr
     2*u*(s - u)
     """
+    reporter = Reporter(progress, backend=backend)
     engine = get_backend(backend)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     budget = Budget.default() if budget is None else budget
     if not isinstance(budget, Budget):
         raise TypeError(f"budget must be a discover.Budget, got {type(budget).__name__}")
     snapping = SnapSettings() if snapping is None else snapping
     if not isinstance(snapping, SnapSettings):
         raise TypeError(f"snapping must be a discover.SnapSettings, got {type(snapping).__name__}")
-    names, X, y = _table(data, target, features)
+    names, X, y = check_table(data, target, features)
 
     start = time.perf_counter()
+    reporter.report("start", detail=f"{len(y)} rows, {len(names)} feature(s) → {target}")
     engine_settings = engine.settings(seed=seed, budget=budget, **backend_options)
-    raw = engine.fit(X, y, names, seed=seed, budget=budget, **backend_options)
-    pareto = _measure(raw, X, y, names, snapping)
+    raw = engine.fit(X, y, names, engine_settings, progress=reporter)
+    pareto = _measure(raw, X, y, names, snapping, reporter)
     seconds = time.perf_counter() - start
     if not pareto:
         raise RuntimeError(f"backend {backend!r} returned no candidate with a finite loss on the data")
+    reporter.report("done", best_loss=pareto[-1].loss, detail=f"{len(pareto)} candidate(s) on the front")
 
     return Discovery(
         pareto=pareto,
@@ -208,7 +219,7 @@ def discover(
         seconds=seconds,
         settings={
             "backend": engine_settings,
-            "budget": asdict(budget),
+            "budget": engine.used_budget(budget),
             "snapping": asdict(snapping),
             "rows": len(y),
             "best_loss_factor": BEST_LOSS_FACTOR,
@@ -220,62 +231,22 @@ def discover(
 
 
 def _measure(
-    raw: Sequence[RawCandidate], X: np.ndarray, y: np.ndarray, names: Sequence[str], snapping: SnapSettings
+    raw: Sequence[RawCandidate],
+    X: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    snapping: SnapSettings,
+    progress: Reporter,
 ) -> tuple[Candidate, ...]:
     usable = [r.expr for r in raw if math.isfinite(mse(r.expr, X, y, names))]
-    snapped = snap_all(usable, X, y, names, snapping)
+    snapped = []
+    for k, expr in enumerate(usable, start=1):
+        if snapping.enabled:
+            expr = snap(expr, X, y, names, max_denominator=snapping.max_denominator, rel_factor=snapping.rel_factor)
+        snapped.append(expr)
+        progress.report("snap", k, len(usable))
     candidates = [
         Candidate(expr=e, complexity=complexity(e), loss=mse(e, X, y, names), raw=r)
         for e, r in zip(snapped, usable, strict=True)
     ]
     return pareto_front(c for c in candidates if math.isfinite(c.loss))
-
-
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise ValueError(f"seed must be an integer in [0, 2**63), got {seed!r}")
-    return int(seed)
-
-
-def _table(data: Any, target: str, features: Sequence[str] | None) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Validate the table and return (feature names, X float64 (rows, features), y float64 (rows,))."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    columns = list(data.columns)
-    if target not in columns:
-        raise KeyError(f"target {target!r} is not a column of the data; columns: {columns}")
-    if features is None:
-        names = [c for c in columns if c != target]
-    else:
-        if isinstance(features, str):
-            raise TypeError(f"features must be a sequence of column names, not the string {features!r}")
-        names = list(features)
-        missing = [n for n in names if n not in columns]
-        if missing:
-            raise KeyError(f"features {missing} are not columns of the data; columns: {columns}")
-    if not names:
-        raise ValueError("no features: give at least one column besides the target")
-    if target in names:
-        raise ValueError(f"target {target!r} cannot also be a feature")
-    if len(set(names)) != len(names):
-        raise ValueError(f"features repeat a column: {names}")
-    for name in names:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"feature name {name!r} must be a Python identifier: it becomes a SymPy symbol name")
-    for name in [*names, target]:
-        if columns.count(name) > 1:
-            raise ValueError(f"column {name!r} appears more than once in the data")
-        dtype = data[name].dtype
-        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-            raise TypeError(f"column {name!r} must be numeric, got dtype {dtype}")
-    if len(data) < MIN_ROWS:
-        raise ValueError(f"need at least {MIN_ROWS} rows to tell expressions apart, got {len(data)}")
-    X = data[names].to_numpy(dtype=np.float64)
-    y = data[target].to_numpy(dtype=np.float64)
-    for name, column in zip([*names, target], [*X.T, y], strict=True):
-        bad = int(np.count_nonzero(~np.isfinite(column)))
-        if bad:
-            raise ValueError(
-                f"column {name!r} has {bad} non-finite value(s) (NaN or ±inf); drop or fill those rows first"
-            )
-    return names, X, y

@@ -69,8 +69,10 @@ class Problem:
         frame = self.data(seed)
         return {f: (float(frame[f].min()), float(frame[f].max())) for f in self.features}
 
-    def run(self, backend: str | None = None, *, seed: int = 0, budget: Any = None) -> Any:
-        """Run discovery on this problem's data with its options for ``backend`` (default: its first)."""
+    def run(self, backend: str | None = None, *, seed: int = 0, budget: Any = None, progress: Any = None) -> Any:
+        """Run discovery on this problem's data with its options for ``backend`` (default: its first).
+
+        ``progress`` is passed to `discover.discover` (a callable taking a `discover.ProgressEvent`, or None)."""
         from discover.discovery import discover
 
         backend = backend or self.backends[0]
@@ -89,6 +91,7 @@ class Problem:
             backend=backend,
             seed=seed,
             budget=budget,
+            progress=progress,
             **options,
         )
 

@@ -6,6 +6,7 @@ du/dt = 2u(s − u), with u and s as feature columns.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import subprocess
 import sys
@@ -149,6 +150,19 @@ def test_sindy_recovers_the_logistic_rhs_in_a_degree_two_library(table: pd.DataF
     # Unsnapped, the least-squares coefficients carry the 1e-6 noise: errors ~1e-7 (measured), so 1e-5 is safe.
     assert any(equals_truth(c.raw, tol=1e-5) and c.raw.has(sp.Float) for c in found.pareto)
     assert found.settings["backend"]["library"] == (("poly", 2),)
+
+
+def test_each_backend_records_only_the_budget_fields_it_used(
+    table: pd.DataFrame, operon_runs: tuple[Discovery, Discovery]
+) -> None:
+    # SINDy is a sparse regression, not a search: no Budget field changes what it does, so none is recorded,
+    # and a report printing settings["budget"] cannot show a budget SINDy never spent.
+    found = discover.discover(table, "du", backend="sindy", library=("poly", 2), budget=Budget.quick())
+    assert found.settings["budget"] == {}
+    assert dataclasses.asdict(Budget.quick()) == operon_runs[0].settings["budget"]
+    fields = {f.name for f in dataclasses.fields(Budget)}
+    for name in discover.BACKENDS:
+        assert set(get_backend(name).budget_fields) <= fields
 
 
 def test_sindy_sr3_optimizer_also_recovers_it(table: pd.DataFrame) -> None:

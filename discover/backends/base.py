@@ -1,18 +1,20 @@
 """The backend protocol: what a symbolic-regression engine must provide to `discover.discover`.
 
-A backend is a small stateless object with a ``name`` and two methods:
+A backend is a small stateless object with a ``name``, the `Budget` fields it uses (``budget_fields``) and two
+methods:
 
 - ``settings(seed=..., budget=..., **options)`` validates the options (unknown ones raise `TypeError`) and
   returns every setting the run will use, fully resolved, so a `Discovery` records exactly what ran;
-- ``fit(X, y, features, seed=..., budget=..., **options)`` returns the engine's candidate expressions as
-  `RawCandidate` records: SymPy expressions in `feature_symbols(features)` with the fitted constants as
-  ``Float`` atoms, and the engine's *own* complexity and loss, kept for diagnostics only.
+- ``fit(X, y, features, settings, progress=...)`` runs the engine with those resolved settings and returns its
+  candidate expressions as `RawCandidate` records: SymPy expressions in `feature_symbols(features)` with the
+  fitted constants as ``Float`` atoms, and the engine's *own* complexity and loss, kept for diagnostics only.
+  It reports what it is doing to the `discover.progress.Reporter` (quiet unless the caller asked for progress).
 
 Everything backend-independent happens in `discover.discovery`: the float64 loss, the one complexity measure,
 constant snapping and the Pareto filter. So a new engine is a short file implementing `AbstractBackend`, and
 results from different engines are comparable.
 
-Engines are imported lazily, inside ``fit``, never at import time; an engine that cannot be loaded raises
+Engines are imported lazily, inside ``settings`` and ``fit``, never at import time; an engine that cannot be loaded raises
 `BackendUnavailable` naming the fix.
 """
 
@@ -26,6 +28,8 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import sympy as sp
+
+from discover.progress import Reporter
 
 __all__ = ["AbstractBackend", "BackendUnavailable", "Budget", "RawCandidate", "feature_symbols"]
 
@@ -45,8 +49,9 @@ class Budget:
     - ``time_limit``: wall-clock seconds after which the engine stops early, or None. A run that hits it
       depends on the speed of the machine, so it is *not* reproducible; the presets leave it unset.
 
-    SINDy is a deterministic sparse regression, not a search: it ignores the budget except that
-    ``max_length`` caps the size of an expression it reports (see `discover.backends.sindy`).
+    Each backend declares in ``budget_fields`` which of these it uses, and `discover.discover` records only
+    those in ``Discovery.settings["budget"]``. SINDy is a deterministic sparse regression, not a search: it uses
+    none of them (its ``budget_fields`` is empty; see `discover.backends.sindy`).
 
     >>> Budget.quick().generations < Budget.default().generations
     True
@@ -116,6 +121,8 @@ class AbstractBackend(abc.ABC):
     """A symbolic-regression engine behind `discover.discover`. Subclasses are small and stateless."""
 
     name: ClassVar[str]
+    # The `Budget` fields this engine's settings are derived from (the others it ignores).
+    budget_fields: ClassVar[tuple[str, ...]]
 
     @abc.abstractmethod
     def settings(self, *, seed: int, budget: Budget, **options: Any) -> dict[str, Any]:
@@ -127,16 +134,28 @@ class AbstractBackend(abc.ABC):
         X: np.ndarray,
         y: np.ndarray,
         features: Sequence[str],
+        settings: dict[str, Any],
         *,
-        seed: int,
-        budget: Budget,
-        **options: Any,
+        progress: Reporter,
     ) -> list[RawCandidate]:
         """Candidate expressions for ``y ≈ f(X)``, in the symbols `feature_symbols(features)`.
 
-        ``X`` is float64 of shape (rows, len(features)); ``y`` float64 of shape (rows,), all finite.
-        The same arguments must give the same candidates (the seed is the only source of randomness).
+        ``X`` is float64 of shape (rows, len(features)); ``y`` float64 of shape (rows,), all finite and within
+        the range `discover.checks` allows. ``settings`` is what this backend's ``settings`` returned.
+        The same arguments must give the same candidates (the seed is the only source of randomness), whether
+        ``progress`` is active or not.
         """
+
+    def used_budget(self, budget: Budget) -> dict[str, Any]:
+        """The fields of ``budget`` this backend uses, by name: what ``Discovery.settings["budget"]`` records.
+
+        >>> from discover.backends import get_backend
+        >>> get_backend("sindy").used_budget(Budget.quick())
+        {}
+        >>> get_backend("operon").used_budget(Budget.quick())
+        {'generations': 60, 'population_size': 300, 'max_length': 20, 'time_limit': None}
+        """
+        return {name: getattr(budget, name) for name in self.budget_fields}
 
 
 def check_options(backend: str, options: dict[str, Any], allowed: Sequence[str]) -> None:

@@ -14,8 +14,8 @@ parameter may be passed too):
   would switch constant fitting off), ``allowed_symbols="add,sub,mul,div,constant,variable"`` (a string or a
   sequence of names), ``max_evaluations`` effectively unlimited so that ``generations`` is the budget.
 
-**Precision.** Operon computes in float32: inputs are cast to float32 (values beyond float32's range are
-refused) and fitted constants are accurate to about 1e-6 relative. lawbook recomputes every loss in float64
+**Precision.** Operon computes in float32: inputs are cast to float32 (columns beyond the range that
+`discover.checks` derives from float32's are refused) and fitted constants are accurate to about 1e-6 relative. lawbook recomputes every loss in float64
 from the SymPy expression, and `discover.snapping` turns constants such as 1.9999997 into exact rationals.
 
 **Expressions.** Each front tree is converted to SymPy node by node (Operon stores trees in postfix order; a
@@ -23,12 +23,20 @@ variable leaf carries a weight, so it becomes ``weight * symbol``), with the fit
 exact float32 values rather than parsed back from a rounded string. Operon names inputs ``X1, X2, …`` by
 column index (one-based); we map them through their hashes to the feature symbols, and the tests check the
 mapping by comparing the SymPy expression with Operon's own evaluation of the tree.
+
+**Progress.** Operon's algorithm takes a callback that it calls after every generation (``Run(rng, callback,
+…)``), but pyoperon's ``SymbolicRegressor.fit`` passes none. When progress is asked for, we run pyoperon's own
+``fit`` function unchanged except for the namespace it looks names up in: there, the algorithm classes are
+wrapped so that ``Run`` receives our callback, which reports the generation and the best loss of the current
+front. Nothing global is modified (other threads using pyoperon are unaffected), and the tests check that the
+front is identical with and without progress. Without progress, ``SymbolicRegressor.fit`` runs as it is.
 """
 
 from __future__ import annotations
 
 import inspect
 import sys
+import types
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -37,6 +45,8 @@ import sympy as sp
 
 from discover.backends.base import AbstractBackend, BackendUnavailable, Budget, RawCandidate, check_options
 from discover.backends.base import feature_symbols as _feature_symbols
+from discover.checks import check_magnitude
+from discover.progress import Reporter
 
 __all__ = ["OperonBackend", "tree_to_sympy"]
 
@@ -50,8 +60,8 @@ _DEFAULTS: dict[str, Any] = {
 }
 # Set from the budget and the seed, never through options, so that a Discovery's settings cannot disagree.
 _RESERVED = {"generations", "population_size", "max_length", "max_time", "random_state", "warm_start"}
-
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+# The algorithm classes pyoperon's fit instantiates (NSGA-II for several objectives, plain GP for one).
+_ALGORITHMS = ("NSGA2Algorithm", "GeneticProgrammingAlgorithm")
 
 
 def _regressor_class() -> type:
@@ -69,6 +79,7 @@ class OperonBackend(AbstractBackend):
     """Operon's NSGA-II symbolic regression; see the module docstring for every setting."""
 
     name: ClassVar[str] = "operon"
+    budget_fields: ClassVar[tuple[str, ...]] = ("generations", "population_size", "max_length", "time_limit")
 
     def settings(self, *, seed: int, budget: Budget, **options: Any) -> dict[str, Any]:
         regressor = _regressor_class()
@@ -95,17 +106,19 @@ class OperonBackend(AbstractBackend):
         X: np.ndarray,
         y: np.ndarray,
         features: Sequence[str],
+        settings: dict[str, Any],
         *,
-        seed: int,
-        budget: Budget,
-        **options: Any,
+        progress: Reporter,
     ) -> list[RawCandidate]:
-        params = self.settings(seed=seed, budget=budget, **options)
         for name, column in zip(features, np.asarray(X).T, strict=True):
-            _check_float32_range(name, column)
-        _check_float32_range("target", y)
-        regressor = _regressor_class()(**params)
-        regressor.fit(np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.float32))
+            check_magnitude(name, column)
+        check_magnitude("target", np.asarray(y))
+        regressor = _regressor_class()(**settings)
+        X32, y32 = np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.float32)
+        if progress.active:
+            _fit_reporting(regressor, X32, y32, progress)
+        else:
+            regressor.fit(X32, y32)
 
         hashes = list(regressor.variables_)  # insertion order = column order (pyoperon sorts by index)
         if len(hashes) != len(features):
@@ -119,11 +132,60 @@ class OperonBackend(AbstractBackend):
         ]
 
 
-def _check_float32_range(name: str, values: np.ndarray) -> None:
-    if np.any(np.abs(values) > _FLOAT32_MAX):
-        raise ValueError(
-            f"column {name!r} has values beyond float32's range (±{_FLOAT32_MAX:.3g}); Operon computes in float32"
-        )
+def _fit_reporting(regressor: Any, X: np.ndarray, y: np.ndarray, progress: Reporter) -> None:
+    """``regressor.fit(X, y)`` by pyoperon's own code, with a callback that reports each generation."""
+    import pyoperon
+    import pyoperon.sklearn
+
+    generations = int(regressor.generations)
+    objective = next(iter(regressor.objectives))
+    variance = float(np.var(y.astype(np.float64)))
+    calls: list[int] = []
+
+    def report(algorithm: Any) -> None:
+        generation = int(algorithm.Generation)
+        calls.append(generation)
+        if not progress.due("search", generation, generations):
+            return
+        best_loss = None
+        front = algorithm.BestFront
+        if objective == "r2" and front:
+            # Operon's r2 fitness is −R² of the linearly scaled model, whose MSE is (1 − R²)·var(y).
+            best_loss = max(0.0, 1.0 + min(ind.GetFitness(0) for ind in front)) * variance
+        progress.report("search", generation, generations, best_loss=best_loss)
+
+    namespace = types.ModuleType("pyoperon_with_progress")
+    namespace.__dict__.update(vars(pyoperon))
+    for name in _ALGORITHMS:
+        setattr(namespace, name, _with_callback(getattr(pyoperon, name), report))
+    fit = pyoperon.sklearn.SymbolicRegressor.fit
+    if fit.__closure__ is not None or "op" not in fit.__code__.co_names:
+        raise RuntimeError("this pyoperon's SymbolicRegressor.fit has changed: lawbook cannot report its progress")
+    reporting_fit = types.FunctionType(
+        fit.__code__, {**vars(pyoperon.sklearn), "op": namespace}, fit.__name__, fit.__defaults__
+    )
+    reporting_fit(regressor, X, y)
+    if not calls:
+        raise RuntimeError("Operon ran without calling lawbook's progress callback: this pyoperon is not supported")
+
+
+def _with_callback(algorithm_class: type, report: Callable[[Any], None]) -> type:
+    """A stand-in for an Operon algorithm class whose ``Run`` calls ``report(algorithm)`` after each generation."""
+
+    class WithCallback:
+        def __init__(self, *args: Any) -> None:
+            self._algorithm = algorithm_class(*args)
+
+        def Run(self, rng: Any, callback: Any = None, threads: int = 0, warm_start: bool = False) -> None:
+            if callback is not None:
+                raise RuntimeError("pyoperon passed its own callback to Run: lawbook cannot add its progress report")
+            algorithm = self._algorithm
+            algorithm.Run(rng, lambda: report(algorithm), threads, warm_start)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._algorithm, name)
+
+    return WithCallback
 
 
 def _subtract(*args: sp.Expr) -> sp.Expr:

@@ -16,6 +16,9 @@ Settings (keyword options of the same name override them; any other ``PySRRegres
 - ``binary_operators=["+", "-", "*", "/"]``, ``unary_operators=[]``, ``parsimony=0.0032``,
   ``temp_equation_file=True`` (no files left in the working directory), ``progress=False``, ``verbosity=0``.
 
+**Progress.** PySR's search runs inside Julia, where lawbook cannot observe it: the backend reports one
+``"search"`` event when the search starts and one, with the best loss, when it ends.
+
 PySR's hall of fame (its best expression at each complexity) is the candidate list. Variables are passed to
 PySR as ``x0, x1, …`` (PySR refuses some names) and renamed to the feature symbols.
 """
@@ -31,6 +34,7 @@ import sympy as sp
 
 from discover.backends.base import AbstractBackend, BackendUnavailable, Budget, RawCandidate, check_options
 from discover.backends.base import feature_symbols as _feature_symbols
+from discover.progress import Reporter
 
 __all__ = ["PySRBackend"]
 
@@ -63,6 +67,7 @@ class PySRBackend(AbstractBackend):
     """PySR's symbolic regression in deterministic serial mode; see the module docstring for the settings."""
 
     name: ClassVar[str] = "pysr"
+    budget_fields: ClassVar[tuple[str, ...]] = ("generations", "population_size", "max_length", "time_limit")
 
     def settings(self, *, seed: int, budget: Budget, **options: Any) -> dict[str, Any]:
         regressor = _regressor_class()
@@ -92,15 +97,16 @@ class PySRBackend(AbstractBackend):
         X: np.ndarray,
         y: np.ndarray,
         features: Sequence[str],
+        settings: dict[str, Any],
         *,
-        seed: int,
-        budget: Budget,
-        **options: Any,
+        progress: Reporter,
     ) -> list[RawCandidate]:
-        params = self.settings(seed=seed, budget=budget, **options)
-        model = _regressor_class()(**params)
+        model = _regressor_class()(**settings)
         placeholders = [f"x{i}" for i in range(len(features))]
+        iterations = int(settings["niterations"])
+        progress.report("search", 0, iterations, detail="PySR search started (no progress from inside Julia)")
         model.fit(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), variable_names=placeholders)
+        progress.report("search", iterations, iterations, best_loss=float(model.equations_["loss"].min()))
         rename = dict(zip(placeholders, _feature_symbols(features), strict=True))
         candidates = []
         for row in model.equations_.itertuples():

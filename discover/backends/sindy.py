@@ -24,7 +24,11 @@ Options:
 refitted by unregularised least squares (pysindy's ``unbias``) and reported as one candidate. lawbook then
 measures, snaps and filters the candidates like those of any other backend.
 
-The regression is deterministic: ``seed`` is recorded but unused, and the `Budget` does not apply.
+The regression is deterministic: ``seed`` is recorded but unused, and no field of the `Budget` applies
+(``budget_fields`` is empty, so ``Discovery.settings["budget"]`` is ``{}``); its effort is set by the options above.
+
+**Progress.** One ``"search"`` event per threshold of the sweep (throttled), with the lowest loss so far.
+A library column that is not finite on the data (a high power of a large column, say) is refused by name.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import sympy as sp
 
 from discover.backends.base import AbstractBackend, BackendUnavailable, Budget, RawCandidate, check_options
 from discover.backends.base import feature_symbols as _feature_symbols
+from discover.progress import Reporter
 
 __all__ = ["SindyBackend", "library_terms"]
 
@@ -53,6 +58,8 @@ _DEFAULTS: dict[str, Any] = {
 _OPTIMIZERS = ("stlsq", "sr3")
 # The sweep spans this many decades below the largest least-squares coefficient.
 _SWEEP_DECADES = 6
+# An error message names at most this many offending library terms (a high degree can have hundreds).
+_SHOWN_TERMS = 5
 
 
 def _pysindy() -> Any:
@@ -69,6 +76,7 @@ class SindyBackend(AbstractBackend):
     """Sparse regression on a term library with a threshold sweep; see the module docstring for the options."""
 
     name: ClassVar[str] = "sindy"
+    budget_fields: ClassVar[tuple[str, ...]] = ()
 
     def settings(self, *, seed: int, budget: Budget, **options: Any) -> dict[str, Any]:
         check_options(self.name, options, sorted(_DEFAULTS))
@@ -91,15 +99,21 @@ class SindyBackend(AbstractBackend):
         X: np.ndarray,
         y: np.ndarray,
         features: Sequence[str],
+        settings: dict[str, Any],
         *,
-        seed: int,
-        budget: Budget,
-        **options: Any,
+        progress: Reporter,
     ) -> list[RawCandidate]:
-        params = self.settings(seed=seed, budget=budget, **options)
+        params = settings
         ps = _pysindy()
         terms, theta = _library(ps, params["library"], np.asarray(X, dtype=np.float64), features)
         y = np.asarray(y, dtype=np.float64)
+        _check_columns(terms, theta)
+        # A term that is zero on every row (e.g. built from an all-zero column) has no coefficient to find, and
+        # pysindy's column normalisation would divide by its zero norm: it stays out of the regression.
+        live = np.flatnonzero(np.any(theta != 0, axis=0))
+        if live.size == 0:
+            raise ValueError("backend 'sindy': every library term is zero on the data; choose another library")
+        terms, theta = [terms[i] for i in live], theta[:, live]
 
         scale = np.linalg.norm(theta, axis=0) if params["normalize_columns"] else np.ones(theta.shape[1])
         scale[scale == 0] = 1.0
@@ -110,11 +124,15 @@ class SindyBackend(AbstractBackend):
             thresholds = [0.0, *np.geomspace(top * 10.0**-_SWEEP_DECADES, top, params["n_thresholds"]).tolist()]
 
         supports: dict[tuple[bool, ...], np.ndarray] = {}
-        for threshold in sorted(thresholds):
+        best_loss = None
+        for k, threshold in enumerate(sorted(thresholds), start=1):
             coef = _sparse_fit(ps, params, theta, y, threshold)
             support = tuple(bool(c) for c in coef != 0)
             if any(support) and support not in supports:
                 supports[support] = coef
+                loss = float(np.mean((theta @ coef - y) ** 2))
+                best_loss = loss if best_loss is None else min(best_loss, loss)
+            progress.report("search", k, len(thresholds), best_loss=best_loss, detail=f"{len(terms)} terms")
 
         candidates = []
         for coef in supports.values():
@@ -122,6 +140,17 @@ class SindyBackend(AbstractBackend):
             loss = float(np.mean((theta @ coef - y) ** 2))
             candidates.append(RawCandidate(expr, int(np.count_nonzero(coef)), loss))
         return candidates
+
+
+def _check_columns(terms: Sequence[sp.Expr], theta: np.ndarray) -> None:
+    """Refuse a library column that overflowed (least squares on it would fail inside LAPACK)."""
+    bad = [str(term) for term, column in zip(terms, theta.T, strict=True) if not np.all(np.isfinite(column))]
+    if bad:
+        shown = ", ".join(bad[:_SHOWN_TERMS]) + (f", … ({len(bad)} in all)" if len(bad) > _SHOWN_TERMS else "")
+        raise ValueError(
+            f"backend 'sindy': library term(s) {shown} are not finite on the data (they overflow float64); "
+            "rescale the columns or use a smaller polynomial degree"
+        )
 
 
 def _sparse_fit(ps: Any, params: dict[str, Any], theta: np.ndarray, y: np.ndarray, threshold: float) -> np.ndarray:
@@ -191,7 +220,8 @@ def _library(
                 terms.append(sp.Mul(*(s ** int(p) for s, p in zip(symbols, row, strict=True))))
             if X is not None:
                 library = ps.PolynomialLibrary(degree=entry[1], include_bias=True)
-                columns.extend(np.asarray(library.fit_transform(X), dtype=np.float64).T)
+                with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by name in fit
+                    columns.extend(np.asarray(library.fit_transform(X), dtype=np.float64).T)
         else:
             term = _parse_term(entry, by_name)
             terms.append(term)
