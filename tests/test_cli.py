@@ -169,3 +169,44 @@ def test_public_api_names():
 
     assert callable(discover) and callable(equivalent)
     assert Discovery.__name__ == "Discovery" and Verdict.__name__ == "Verdict"
+
+
+def test_discovery_progress_reaches_the_caller():
+    from discover import Budget
+    from verify.rediscovery import rediscover
+
+    events: list = []
+    rediscover("logistic_mode_rhs", backend="operon", budget=Budget.quick(), progress=events.append)
+    searching = [e for e in events if e.stage == "search"]
+    assert searching and searching[-1].step == searching[-1].steps == Budget.quick().generations
+    assert all(e.best_loss is not None and e.best_loss >= 0 for e in searching)
+    assert events[-1].stage == "done" and [e.elapsed for e in events] == sorted(e.elapsed for e in events)
+
+
+def test_progress_on_a_terminal_is_one_line_rewritten_and_cleared():
+    import io
+
+    from discover import ProgressEvent
+    from verify.cli import _Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    show = _Progress(term, label="p/operon", delay=1.0, interval=5.0)
+    for g, t in [(0, 0.5), (5, 1.5), (6, 2.0)]:
+        show(ProgressEvent("operon", "search", step=g, steps=10, best_loss=0.1, elapsed=t))
+    show.close()
+    text = term.getvalue()
+    assert "\n" not in text and text.count("\r\x1b[K") == 3  # two updates of one line, then cleared
+    assert "generation 5/10" in text and "generation 0/10" not in text  # nothing in the first second
+
+
+def test_effort_names_what_each_backend_used():
+    from verify.cli import _effort
+
+    sindy = _effort({"budget": {}, "backend": {"library": (("poly", 2),), "optimizer": "stlsq", "n_thresholds": 40}})
+    assert sindy["budget"].startswith("none") and sindy["optimizer"] == "stlsq" and "generations" not in str(sindy)
+    operon = _effort({"budget": {"generations": 60, "population_size": 300}, "backend": {"allowed_symbols": "add,sub"}})
+    assert operon == {"budget": "generations 60, population_size 300", "operators": "add,sub"}

@@ -30,6 +30,9 @@ def test_same_seed_same_markdown_and_figures_exist(tmp_path, capsys):
             assert not os.path.isabs(link) and (a / link).stat().st_size > 1000
     assert (a / "timings.json").exists() and (a / "ENVIRONMENT.md").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]  # no staging directory left behind
+    sindy = pa["layer_balance.md"].split("## Discovery: `balance_conservation` (sindy")[1].split("## ")[0]
+    assert "generations" not in sindy and "budget none (a deterministic sparse regression)" in sindy
+    assert "(best): the simplest row" in sindy
     for text in pa.values():  # machine-dependent facts stay off the pages
         assert "hypothesis" not in text and "](ENVIRONMENT.md)" in text
 

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +197,50 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0 if all(c.passed for c in by_law[name]) else 1
 
 
+class _Progress:
+    """Discovery progress on a text stream, for work that lasts: nothing in the first ``delay`` seconds (a short
+    search prints only its closing line), then, on a terminal, one status line rewritten in place, and in a log
+    (not a terminal) one line per ``interval`` seconds. The line is `discover.ProgressEvent`'s own one-liner:
+    stage, generation, best loss, elapsed seconds.
+
+    >>> import io
+    >>> from discover import ProgressEvent
+    >>> log = io.StringIO()
+    >>> show = _Progress(log, label="logistic_mode_rhs", delay=2.0, interval=5.0)
+    >>> for g, t in [(0, 0.1), (10, 2.5), (20, 4.0), (30, 7.6)]:
+    ...     show(ProgressEvent("operon", "search", step=g, steps=60, best_loss=0.5 / (g + 1), elapsed=t))
+    >>> print(log.getvalue(), end="")
+    [logistic_mode_rhs] operon search: generation 10/60, best loss 0.0455, 2.5 s
+    [logistic_mode_rhs] operon search: generation 30/60, best loss 0.0161, 7.6 s
+    """
+
+    def __init__(self, stream: Any, *, label: str, delay: float = 2.0, interval: float = 5.0) -> None:
+        self.stream, self.label, self.delay, self.interval = stream, label, delay, interval
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.shown: float | None = None  # elapsed time of the last line written
+        self.dirty = False  # a status line is on the terminal and must be cleared
+
+    def __call__(self, event: Any) -> None:
+        if event.elapsed < self.delay:
+            return
+        if not self.tty and self.shown is not None and event.elapsed - self.shown < self.interval:
+            return
+        self.shown = event.elapsed
+        line = f"[{self.label}] {event}"
+        if self.tty:
+            self.stream.write("\r\x1b[K" + line[:200])
+            self.dirty = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.dirty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.dirty = False
+
+
 def _rediscover(problem: Any, backend: str | None, seed: int, budget: Any) -> tuple[Any, Any]:
     """Rediscover ``problem`` with one progress line on stderr; returns the `Rediscovery` and the
     `DiscoverySummary` that `lawbook discover` prints and report pages show."""
@@ -206,7 +250,11 @@ def _rediscover(problem: Any, backend: str | None, seed: int, budget: Any) -> tu
     from verify.report import DiscoveryRow, DiscoverySummary
 
     start = time.perf_counter()
-    result = rediscover(problem, backend=backend, seed=seed, budget=budget)
+    show = _Progress(sys.stderr, label=f"{getattr(problem, 'name', problem)}/{backend or 'default'}")
+    try:
+        result = rediscover(problem, backend=backend, seed=seed, budget=budget, progress=show)
+    finally:
+        show.close()
     d = result.discovery
     elapsed = time.perf_counter() - start
     print(
@@ -217,15 +265,26 @@ def _rediscover(problem: Any, backend: str | None, seed: int, budget: Any) -> tu
         DiscoveryRow(str(c.expr), sp.latex(c.expr), c.complexity, c.loss, v.level, c is d.best)
         for c, v in zip(d.pareto, result.verdicts, strict=True)
     )
-    settings = {
-        "budget": d.settings["budget"],
-        "rows": d.settings["rows"],
-        "law's own loss": f"{result.reference_loss:.3g}",
-    }
+    settings = {**_effort(d.settings), "rows": d.settings["rows"], "law's own loss": f"{result.reference_loss:.3g}"}
     summary = DiscoverySummary(
         result.problem.name, d.backend, seed, str(result.problem.reference), rows, result.found, settings
     )
     return result, summary
+
+
+def _effort(settings: Mapping[str, Any]) -> dict[str, str]:
+    """What set the search effort of a discovery, as its backend recorded it: the budget fields it used, or, for
+    a backend that uses none (SINDy, a deterministic sparse regression), the settings that do."""
+    used = settings["budget"]
+    engine = settings["backend"]
+    if used:
+        out = {"budget": ", ".join(f"{k} {v}" for k, v in used.items() if v is not None)}
+    else:
+        out = {"budget": "none (a deterministic sparse regression)"}
+        out.update({k: str(engine[k]) for k in ("library", "optimizer", "n_thresholds") if k in engine})
+    if "allowed_symbols" in engine:
+        out["operators"] = str(engine["allowed_symbols"])
+    return out
 
 
 def _discover(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from discover import Budget, Candidate, Discovery, mse
+from discover import Budget, Candidate, Discovery, ProgressCallback, mse
 from discover.problems import Problem, get_problem
 from verify.equivalence import Verdict, equivalent, simplify_opinion
 
@@ -63,14 +63,16 @@ def rediscover(
     seed: int = 0,
     budget: Budget | None = None,
     simplify_timeout: float = 2.0,
+    progress: ProgressCallback | None = None,
 ) -> Rediscovery:
     """Run ``problem`` with ``backend`` (default: the problem's first) and grade its front.
 
     The SymPy second opinion (``simplify_timeout`` seconds, ≤ 0 to skip) is asked only for rows that the
-    numbers already call equivalent: for the others it could only repeat "nonzero" at a cost.
+    numbers already call equivalent: for the others it could only repeat "nonzero" at a cost. ``progress``
+    receives the search's `discover.ProgressEvent` values (None: quiet).
     """
     problem = get_problem(problem) if isinstance(problem, str) else problem
-    discovery = problem.run(backend, seed=seed, budget=budget)
+    discovery = problem.run(backend, seed=seed, budget=budget, progress=progress)
     domain = problem.domain(seed)
     verdicts = []
     for row in discovery.pareto:
