@@ -123,7 +123,7 @@ def two_by_two_vs_qqt(seed: int) -> tuple[bool, str, dict]:
                 worst = max(worst, float(np.abs(np.stack([M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]], -1) - pred).max()))
     # both are exact closed forms of the same flow, evaluated in float64 on O(s) numbers: round-off ≈ 1e-15
     # shown below 1e-13: ~100 float64 operations on O(s ≤ 2) numbers (roundoff_floor(100, 2) = 1e-13)
-    summary = f"max|M_2×2 − ŨᵀW2W1Ṽ (Theorem 3.1)| = {error_text(worst, floor=1e-13)} (tol 1e-12)"
+    summary = f"max|M_2×2 − ŨᵀW2W1Ṽ (Theorem 3.1)|: {error_text(worst, floor=1e-13)} (tol 1e-12)"
     return worst <= 1e-12, summary, {"max_error": worst}
 
 
