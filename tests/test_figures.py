@@ -1,6 +1,7 @@
 """Report figures: same evidence, same bytes; no PNG metadata; text inside the figure; what the curves are;
 and round-off errors printed as '< floor'."""
 
+import re
 import struct
 import zlib
 
@@ -160,3 +161,37 @@ def test_error_text_shows_round_off_below_its_floor():
         error_text("1e-14", floor=1e-13)
     with pytest.raises(ValueError, match="ops"):
         roundoff_floor(0)
+
+
+# fast checks whose summaries used to print round-off digits (e.g. 3.9e-14 here, 7.4e-14 on another machine)
+ROUNDOFF_CHECKS = [
+    ("nullspace_preservation", "shallow_limit"),
+    ("nullspace_preservation", "deep_first_layer"),
+    ("forgetting_task_distance", "continual_3_tasks"),
+    ("forgetting_task_distance", "loss_identity_along_trajectory"),
+    ("layer_balance", "gd_per_step_drift"),
+    ("riccati_limits", "theorem_3_2_limits"),
+    ("decoupling_2x2", "agrees_with_theorem_3_1"),
+    ("reversal_saddle", "aligned_solution_collapses"),
+    ("coupling_peak_time", "exact_and_published_vs_numeric_peak"),
+    ("fukumizu_qqt", "agrees_with_theorem_3_1"),
+]
+# a measured number below 1e-12 (not a stated floor "< 1e-13", tolerance "tol 1e-13" or "limit 1e-15")
+ROUNDOFF_NUMBER = re.compile(r"(?<!< )(?<!tol )(?<!limit )(?<![\d.])\d(?:\.\d+)?e-(?:1[3-9]|[2-9]\d)")
+
+
+@pytest.mark.parametrize(("law", "name"), ROUNDOFF_CHECKS)
+def test_summaries_print_no_round_off_digits(law, name):
+    from verify.suite import run_check
+
+    summary = run_check(law, name, seed=0).summary
+    assert not ROUNDOFF_NUMBER.findall(summary), summary
+    assert "< 1e-" in summary or "< 1.5e-" in summary  # the floor the round-off is below is stated
+
+
+def test_refusal_summary_quotes_no_round_off_singular_value():
+    from verify.suite import run_check
+
+    check = run_check("reversal_saddle", "theorem_3_1_refuses_reversal", seed=0)
+    assert check.passed and not ROUNDOFF_NUMBER.findall(check.summary), check.summary
+    assert "σ_min(B) = " in check.evidence["messages"][0]  # the full message is kept in the evidence

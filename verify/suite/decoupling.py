@@ -327,7 +327,13 @@ def reversal_refused(seed: int) -> tuple[bool, str, dict]:
         except AssumptionError as err:
             messages.append(str(err))
     ok = all("Assumption 3.1" in m and "Fix" in m and "aligned_qqt" in m for m in messages)
-    return ok, f"reversal and sign-mismatch refused with Assumption 3.1: {ok}; message: {messages[0][:160]}…", {}
+    # the message's first clause only: the rest quotes σ_min(B), a round-off number (1e-16 here) whose digits
+    # differ between machines; `messages` keeps the full text
+    head = messages[0].partition(":")[0]
+    summary = (
+        f"reversal and sign-mismatch refused with Assumption 3.1, naming the fix aligned_qqt: {ok}; message: {head}: …"
+    )
+    return ok, summary, {"messages": messages}
 
 
 @check("reversal_saddle", "aligned_solution_collapses")
