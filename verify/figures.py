@@ -80,7 +80,7 @@ class Curves:
     drawn dashed on top; ``source`` says what the solid curves are (one of `SOURCES`); ``columns`` names the k
     columns (e.g. ``"s = 2"``), written beside each curve's end; ``residuals`` (label, t, simulated − theory)
     are drawn in a panel below; ``window`` shades where the law is claimed to hold; ``logy`` for quantities that
-    live at round-off.
+    live at round-off; ``markers`` marks each solid curve's points (for a few measured points, not a trajectory).
 
     >>> t = np.linspace(0, 1, 5)
     >>> c = Curves("title", "t", "u", (("GD", t, t[:, None]),), (t, t[:, None]), columns=("s = 1",))
@@ -100,6 +100,7 @@ class Curves:
     residuals: tuple[tuple[str, np.ndarray, np.ndarray], ...] = ()
     residual_label: str = "GD − law"
     window: Window | None = None
+    markers: bool = False
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -221,11 +222,17 @@ def _png(fig: Any, plt: Any) -> bytes:
 
 
 def _label_columns(ax: Any, t: np.ndarray, v: np.ndarray, columns: Sequence[str]) -> None:
-    """Write each column's label just right of its curve's last point (the x range is widened to make room)."""
+    """Write each column's label right of its curve's last point (the x range is widened to make room), unless the
+    curves end close together (spread under half their largest): then above-right of where they are furthest apart."""
+    spread = np.ptp(v, axis=1)
+    k = len(t) - 1 if spread[-1] >= 0.5 * spread.max() else int(np.argmax(spread))
+    at_end = k == len(t) - 1
     for j, label in enumerate(columns):
-        ax.annotate(label, (t[-1], v[-1, j]), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
-    lo, hi = float(np.min(t)), float(np.max(t))
-    ax.set_xlim(lo - 0.02 * (hi - lo), hi + 0.12 * (hi - lo))
+        offset = (4, 0) if at_end else (6, 4)
+        ax.annotate(label, (t[k], v[k, j]), xytext=offset, textcoords="offset points", va="center", fontsize=8)
+    if at_end:
+        lo, hi = float(np.min(t)), float(np.max(t))
+        ax.set_xlim(lo - 0.02 * (hi - lo), hi + 0.12 * (hi - lo))
 
 
 def theory_vs_simulation_png(curves: Curves) -> bytes:
@@ -250,9 +257,8 @@ def theory_vs_simulation_png(curves: Curves) -> bytes:
         for i, (label, t, values) in enumerate(curves.simulated):
             v = np.asarray(values).reshape(len(t), -1)
             for j in range(v.shape[1]):
-                ax.plot(
-                    t, v[:, j], color=colours[i % len(colours)], lw=3.0, alpha=0.45, label=label if j == 0 else None
-                )
+                style = {"marker": "o", "ms": 7, "lw": 1.0} if curves.markers else {"lw": 3.0, "alpha": 0.45}
+                ax.plot(t, v[:, j], color=colours[i % len(colours)], label=label if j == 0 else None, **style)
         if curves.theory is not None:
             t, values = curves.theory
             v = np.asarray(values).reshape(len(t), -1)
