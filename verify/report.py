@@ -16,7 +16,7 @@ import sympy as sp
 
 from discover import BEST_LOSS_FACTOR
 from theory import Law
-from verify.figures import Curves, curves_from_agreement, error_vs_eta_png, theory_vs_simulation_png
+from verify.figures import Curves, curves_from_agreement, error_vs_eta_png, figure_name, theory_vs_simulation_png
 from verify.suite import Check
 
 __all__ = [
@@ -100,9 +100,12 @@ class LawReport:
 
 
 def curves_for(law_name: str, checks: Sequence[Check]) -> Curves | None:
-    """The simulated trajectories of a law's checks with the law's prediction: explicit ``curves`` evidence,
-    else the series of the first theory-vs-simulation agreement; None when no check simulated a trajectory."""
-    curves: Curves | None = next((c.evidence["curves"] for c in checks if "curves" in c.evidence), None)
+    """The simulated (GD) trajectories of a law's checks with the law's prediction: explicit ``curves`` evidence
+    whose source is a simulation, else the series of the first theory-vs-simulation agreement (with its residual
+    panel and the check's ``columns`` labels); None when no check simulated a trajectory. Curves of numerics
+    (a closed form against another, no training) are not simulations: `figures_for` draws them separately."""
+    explicit = [c.evidence["curves"] for c in checks if c.evidence.get("curves") is not None]
+    curves = next((c for c in explicit if c.source == "simulation"), None)
     if curves is not None:
         return curves
     check = next((c for c in checks if "agreement" in c.evidence and c.evidence["agreement"].series), None)
@@ -110,22 +113,30 @@ def curves_for(law_name: str, checks: Sequence[Check]) -> Curves | None:
         return None
     ylabel = str(check.evidence.get("ylabel", check.name))
     return curves_from_agreement(
-        check.evidence["agreement"], f"{law_name}: GD (solid) against the law (dashed)", ylabel
+        check.evidence["agreement"],
+        f"{law_name}.{check.name}: GD (solid) against the law (dashed)",
+        ylabel,
+        columns=tuple(check.evidence.get("columns", ())),
     )
 
 
 def figures_for(law_name: str, checks: Sequence[Check]) -> list[tuple[str, str, Callable[[], bytes]]]:
     """(file name, caption, render) for a law's figures, derived from its checks' evidence.
 
-    The theory-vs-simulation figure comes from explicit ``curves`` evidence or else from the first agreement's
-    series; the error-vs-η figure from the first agreement that fitted an order.
+    ``<law>_theory_vs_simulation.png`` shows GD runs (`curves_for`); ``<law>_theory_vs_numerics.png`` the first
+    explicit curves of numerics (a closed form or a numerical solution that no training produced), so that a
+    figure's name says what it holds; ``<law>_error_vs_eta.png`` comes from the first agreement that fitted an
+    order.
     """
     out: list[tuple[str, str, Callable[[], bytes]]] = []
-    curves = curves_for(law_name, checks)
-    agreements = [(c, c.evidence["agreement"]) for c in checks if "agreement" in c.evidence]
-    if curves is not None:
-        out.append((f"{law_name}_theory_vs_simulation.png", curves.title, lambda c=curves: theory_vs_simulation_png(c)))
-    ordered = [(c, a) for c, a in agreements if a.order is not None]
+    shown = [curves_for(law_name, checks)]
+    explicit = [c.evidence["curves"] for c in checks if c.evidence.get("curves") is not None]
+    shown.append(next((c for c in explicit if c.source == "numerics"), None))
+    for curves in shown:
+        if curves is not None:
+            out.append((figure_name(law_name, curves), curves.title, lambda c=curves: theory_vs_simulation_png(c)))
+    ordered = [(c, c.evidence["agreement"]) for c in checks if "agreement" in c.evidence]
+    ordered = [(c, a) for c, a in ordered if a.order is not None]
     if ordered:
         check, agr = ordered[0]
         title = f"{law_name}.{check.name}: error against η"

@@ -10,6 +10,7 @@ from simulate import DeepLinear, TaskTensors, gaussian_init, random_regression, 
 from theory import get_law
 from theory.balance import gd_drift, imbalance
 from verify.agreement import agreement
+from verify.numbers import error_text
 from verify.suite import check
 
 
@@ -56,7 +57,9 @@ def balance_gd_step(seed: int) -> tuple[bool, str, dict]:
             scale = max(scale, float(np.max(np.abs(d0))))
     # D_l is a difference of products of O(scale) entries: round-off per step ≈ 10·ε·scale
     tol = 1e-13 * max(1.0, scale)
-    return worst <= tol, f"max per-step |ΔD − η²(GGᵀ − GᵀG)| = {worst:.2e} (tol {tol:.1e})", {"max_error": worst}
+    # shown below a tenth of the tol (≈ 1e-14·scale, round-off of a few products): its digits are round-off
+    summary = f"max per-step |ΔD − η²(GGᵀ − GᵀG)|: {error_text(worst, floor=tol / 10)} (tol {tol:.2g})"
+    return worst <= tol, summary, {"max_error": worst}
 
 
 @check("layer_balance", "gd_drift_is_order_eta")

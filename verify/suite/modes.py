@@ -9,6 +9,7 @@ from simulate import DeepLinear, balanced_deep_init, decoupled_init, prescribed_
 from theory import get_law
 from theory.modes import depth_mode_solution, depth_mode_time
 from verify.agreement import agreement
+from verify.numbers import error_text
 from verify.suite import check
 
 # GD vs gradient flow for one mode: the observed global error is max|u_GD − u| = 0.745·η·s² for the logistic
@@ -76,7 +77,12 @@ def logistic_gd(seed: int) -> tuple[bool, str, dict]:
     result = agreement(theory, simulate, ETAS, tolerance=lambda eta: TOL_COEFF * eta * max(s) ** 2)
     consts = [e / (eta * max(s) ** 2) for e, eta in zip(result.max_abs_error, ETAS, strict=True)]
     summary = f"{result}; err/(η s²) = {', '.join(f'{c:.3f}' for c in consts)}"
-    return result.passed, summary, {"agreement": result, "ylabel": "mode strength u_α = ũ_αᵀ W2W1 ṽ_α"}
+    evidence = {
+        "agreement": result,
+        "ylabel": "mode strength u_α = ũ_αᵀ W2W1 ṽ_α",
+        "columns": tuple(f"s = {v:g}" for v in s),  # the columns of u are the modes in decreasing s
+    }
+    return result.passed, summary, evidence
 
 
 def _depth_u_of_t(depth: int, s: float, u0: float, t: np.ndarray) -> np.ndarray:
@@ -130,7 +136,9 @@ def depth_symbolic(seed: int) -> tuple[bool, str, dict]:
     # 40-digit arithmetic: relative agreement of 1e-25 leaves 15 digits for mpmath's numerical differentiation
     ok = all(symbolic) and worst < 1e-25 and same_n2 and sols_ok
     summary = (
-        f"SymPy dt/du = 1/rhs for N=1..3: {all(symbolic)}; N=4..6 max rel residual {worst:.2g} (40 digits); "
+        # 40-digit mpmath: the residual's digits are mpmath's round-off; shown below 1e-30, five orders under tol
+        f"SymPy dt/du = 1/rhs for N=1..3: {all(symbolic)}; N=4..6 max rel residual "
+        f"{error_text(worst, floor=1e-30)} (40 digits; tol 1e-25); "
         f"N=2 is logistic: {same_n2}; u(t) solves the ODE for N=1,2: {sols_ok}"
     )
     return ok, summary, {"max_rel_residual": worst}

@@ -24,6 +24,7 @@ from theory.riccati_checks import task_svd
 from theory.riccati_fukumizu import qqt_fukumizu, qqt_fukumizu_mp
 from verify.agreement import Agreement, Series, agreement, fit_order
 from verify.figures import Curves
+from verify.numbers import error_text
 from verify.suite import check
 
 # Braun et al. Fig. 2C: three step sizes a decade apart, so the O(η) error must fall 10× per decade.
@@ -192,10 +193,12 @@ def fig2c(seed: int) -> tuple[bool, str, dict]:
         + ", ".join(f"η={e:g}: {w:.3g}" for e, w in zip(FIG2C_ETAS, worst, strict=True))
         + f"; per-architecture order {orders.min():.3f}-{orders.max():.3f}; err/(η s̃_max²) ≤ {consts.max():.3f} "
         f"(tol {TOL_COEFF}); all within tol: {within}; η = 5e-4 max {errors[-1].max():.2e} (limit 1e-3); "
-        f"padded GD vs simulate.train {padded_vs_train:.1e}"
+        # two GD implementations over 1600 steps differ by summation order only: shown below 1e-13 (tol 1e-12)
+        f"padded GD vs simulate.train {error_text(padded_vs_train, floor=1e-13)} (tol 1e-12)"
     )
     curves = Curves(
-        f"GD (solid) vs Theorem 3.1 (dashed), (Ni, Nh, No) = ({a.Ni}, {a.Nh}, {a.No}), scale {a.scale:.0e}",
+        f"riccati_qqt: GD (solid) vs Theorem 3.1 (dashed), (Ni, Nh, No) = ({a.Ni}, {a.Nh}, {a.No}), "
+        f"scale {a.scale:.0e}",
         "t / τ",
         "mode strength ũ_αᵀ W2W1 ṽ_α",
         tuple(sims),
@@ -232,7 +235,7 @@ def long_times(seed: int) -> tuple[bool, str, dict]:
     ok = finite and worst <= 1e-13
     summary = (
         f"{len(LONG_DIMS)} architectures × scales {LONG_SCALES}: finite {finite}; "
-        f"max|QQᵀ(1e4) − QQᵀ(∞)| = {worst:.2e} (tol 1e-13)"
+        f"max|QQᵀ(1e4) − QQᵀ(∞)|: {error_text(worst, floor=1e-14)} (tol 1e-13)"  # round-off ≈ 4e-15, see above
     )
     return ok, summary, {"max_error": worst}
 
@@ -262,7 +265,10 @@ def sympy_vs_numeric(seed: int) -> tuple[bool, str, dict]:
                 worst_ode = max(worst_ode, float(np.abs(dq - rhs(F=Fm, QQt=q[1], tau=1.0)).max()))
     # central difference with h = 1e-4: truncation h²/6·|d³QQᵀ/dt³| ≲ 1e-8·s̃³ ≈ 3e-8; round-off ε/h ≈ 1e-12
     ok = worst_form <= 1e-13 and worst_ode <= 1e-7
-    return ok, f"|SymPy form − qqt| ≤ {worst_form:.1e}; Riccati residual ≤ {worst_ode:.1e} (tol 1e-7)", {}
+    # the form's difference is round-off (shown below 1e-14, its tol is 1e-13); the residual is truncation
+    # (≈ 1e-8, far above the 1e-12 round-off), so its 2 digits are the same on every machine
+    form = error_text(worst_form, floor=1e-14)
+    return ok, f"|SymPy form − qqt|: {form} (tol 1e-13); Riccati residual ≤ {worst_ode:.1e} (tol 1e-7)", {}
 
 
 # -- Fukumizu ----------------------------------------------------------------------------------------------------
@@ -284,7 +290,11 @@ def fukumizu_vs_stable(seed: int) -> tuple[bool, str, dict]:
     # mpmath reference is exact to 30 digits, so its distance to Theorem 3.1 is Theorem 3.1's own float64
     # round-off (≈ 10·ε·s̃_max ≈ 3e-15), tol 300× that
     ok = worst64 <= 1e-11 and worst_mp <= 1e-12
-    summary = f"float64 t ≤ 3: max diff {worst64:.1e} (tol 1e-11); mpmath t = 30, 100: {worst_mp:.1e} (tol 1e-12)"
+    # shown against their round-off floors: 2e-12 for float64 Fukumizu at t = 3, 1e-13 for Theorem 3.1's own
+    summary = (
+        f"float64 t ≤ 3: max diff {error_text(worst64, floor=2e-12)} (tol 1e-11); "
+        f"mpmath t = 30, 100: {error_text(worst_mp, floor=1e-13)} (tol 1e-12)"
+    )
     return ok, summary, {"float64": worst64, "mpmath": worst_mp}
 
 
@@ -343,4 +353,5 @@ def limits(seed: int) -> tuple[bool, str, dict]:
                 float(np.abs(q[:, Ni:, Ni:] - lim["W2W2t_inf"]).max()),
             )
     # e^{−2·0.5·200} ≈ 1e-87: the remaining difference is float64 round-off on O(2) numbers (≈ 1e-15)
-    return worst <= 1e-13, f"max block error at t = 200, 2000: {worst:.2e} (tol 1e-13)", {"max_error": worst}
+    summary = f"max block error at t = 200, 2000: {error_text(worst, floor=1e-14)} (tol 1e-13)"
+    return worst <= 1e-13, summary, {"max_error": worst}
