@@ -79,7 +79,7 @@ def test_zero_balanced_init_matches_task_determinant_sign():
 @pytest.mark.parametrize("sizes", [(3, 4, 2), (3, 5, 5, 2), (4, 6, 6, 6, 4)])
 def test_balanced_deep_init_is_exactly_balanced(sizes):
     Ws = balanced_deep_init(sizes, 0.5, seed=2)
-    check_balanced([w[0] for w in Ws], tol=1e-12)
+    check_balanced([w[0] for w in Ws], rtol=1e-12)
 
 
 def test_decoupled_init_strengths_and_imbalance():
