@@ -66,3 +66,14 @@ def test_every_law_evaluates_at_its_domain_midpoint():
                 vals = {n: 0.5 * (law.domain[n][0] + law.domain[n][1]) for n in names}
                 vals = {n: float(np.ceil(v)) if law.symbols[n].is_integer else v for n, v in vals.items()}
                 law.numeric(target, **vals)  # must not raise AssumptionError
+
+
+def test_compiled_stays_the_raw_formula_for_numerical_differentiation():
+    """mpmath.diff at t = 0 evaluates the formula at t = −h; compiled() allows that, numeric() refuses it."""
+    f = LOGISTIC.compiled("solution", "mpmath")
+    args = {"tau": mpmath.mpf(1), "s": mpmath.mpf(2), "u0": mpmath.mpf("0.5")}
+    with mpmath.workdps(30):
+        du = mpmath.diff(lambda x: f(t=x, **args), mpmath.mpf(0))
+    assert abs(du - 2 * 0.5 * (2 - 0.5)) < 1e-20  # logistic rhs 2u(s − u) at u = u0, τ = 1
+    with pytest.raises(AssumptionError, match="t ≥ 0"):
+        LOGISTIC.numeric(backend="mpmath", t=mpmath.mpf("-1e-30"), **args)

@@ -20,7 +20,7 @@ Checks that belong to one theorem stay with it (`theory.riccati_checks`: full ra
 >>> check_zero_balanced(np.eye(2), 2 * np.eye(2))
 Traceback (most recent call last):
 ...
-theory.law.AssumptionError: balanced initialisation: ‖W1W1ᵀ − W2ᵀW2‖_F / (‖W1W1ᵀ‖_F + ‖W2ᵀW2‖_F) = 0.6 > rtol = 1e-08. The exact solutions (Braun Theorem 3.1, Fukumizu, the mode laws) hold only for balanced layers W_lW_lᵀ = W_{l+1}ᵀW_{l+1}. Fix: build the initialisation as W1 = R S^{1/2} Vᵀ, W2 = U S^{1/2} Rᵀ (R with orthonormal columns), e.g. simulate.zero_balanced_init / balanced_deep_init, or use a law that does not assume balance.
+theory.law.AssumptionError: zero-balanced initialisation (balanced layers): ‖W1W1ᵀ − W2ᵀW2‖_F / (‖W1W1ᵀ‖_F + ‖W2ᵀW2‖_F) = 0.6 > rtol = 1e-08. The exact solutions (Braun Theorem 3.1, Fukumizu, the mode laws) hold only for balanced layers W_lW_lᵀ = W_{l+1}ᵀW_{l+1}. Fix: build the initialisation as W1 = R S^{1/2} Vᵀ, W2 = U S^{1/2} Rᵀ (R with orthonormal columns), e.g. simulate.zero_balanced_init / balanced_deep_init, or use a law that does not assume balance.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def check_whitened(sigma_xx: ArrayLike | None, n_in: int | None = None, rtol: fl
     >>> check_whitened(2 * np.eye(2))
     Traceback (most recent call last):
     ...
-    theory.law.AssumptionError: whitened inputs: max|Σxx − I| = 1 > rtol = 1e-09. The exact solutions assume Σxx = I. Fix: whiten the inputs exactly, X ← L⁻¹X with L = chol(XXᵀ/P) (simulate.whiten; LAWS.md §0).
+    theory.law.AssumptionError: whitened inputs: the inputs are not whitened, max|Σxx − I| = 1 > rtol = 1e-09. The exact solutions assume Σxx = I. Fix: whiten the inputs exactly, X ← L⁻¹X with L = chol(XXᵀ/P) (simulate.whiten; LAWS.md §0).
     """
     if sigma_xx is None:
         return
@@ -156,7 +156,7 @@ def check_whitened(sigma_xx: ArrayLike | None, n_in: int | None = None, rtol: fl
     err = float(np.max(np.abs(sxx - np.eye(n))))
     if err > rtol:
         raise AssumptionError(
-            f"whitened inputs: max|Σxx − I| = {err:.3g} > rtol = {rtol:g}. The exact solutions assume Σxx = I. "
+            f"whitened inputs: the inputs are not whitened, max|Σxx − I| = {err:.3g} > rtol = {rtol:g}. The exact solutions assume Σxx = I. "
             "Fix: whiten the inputs exactly, X ← L⁻¹X with L = chol(XXᵀ/P) (simulate.whiten; LAWS.md §0)."
         )
 
@@ -190,7 +190,7 @@ def check_balanced(weights: Sequence[ArrayLike], rtol: float = BALANCE_RTOL) -> 
         if err > rtol:
             a, b = f"W{i + 1}", f"W{i + 2}"
             raise AssumptionError(
-                f"balanced initialisation: ‖{a}{a}ᵀ − {b}ᵀ{b}‖_F / (‖{a}{a}ᵀ‖_F + ‖{b}ᵀ{b}‖_F) = {err:.3g} > "
+                f"zero-balanced initialisation (balanced layers): ‖{a}{a}ᵀ − {b}ᵀ{b}‖_F / (‖{a}{a}ᵀ‖_F + ‖{b}ᵀ{b}‖_F) = {err:.3g} > "
                 f"rtol = {rtol:g}. The exact solutions (Braun Theorem 3.1, Fukumizu, the mode laws) hold only for "
                 "balanced layers W_lW_lᵀ = W_{l+1}ᵀW_{l+1}. Fix: build the initialisation as W1 = R S^{1/2} Vᵀ, "
                 "W2 = U S^{1/2} Rᵀ (R with orthonormal columns), e.g. simulate.zero_balanced_init / "

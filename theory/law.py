@@ -140,7 +140,12 @@ class Law:
 
     # -- numerics ------------------------------------------------------------------------------------------
     def compiled(self, target: str | None = None, backend: str = "numpy") -> Callable[..., Any]:
-        """The target compiled once (cached) for ``backend`` in {"numpy", "mpmath"}; call it with keywords."""
+        """The target compiled once (cached) for ``backend`` in {"numpy", "mpmath"}; call it with keywords.
+
+        This is the raw formula: it does not check the symbols' assumptions, because numerical differentiation
+        and analytic continuation legitimately step outside them (e.g. mpmath.diff at t = 0 evaluates at t < 0).
+        `numeric` is the checked evaluator.
+        """
         if backend not in ("numpy", "mpmath"):
             raise ValueError(f"unknown backend {backend!r}: use 'numpy' or 'mpmath'")
         target = target or self.default_target
@@ -168,7 +173,9 @@ class Law:
         ...
         theory.law.AssumptionError: law 'logistic_mode', target 'solution': tau = 0.0 violates the assumption tau > 0 (the symbol is declared positive=True). Evaluate the law only inside its assumptions (law.domain gives the sampling ranges).
         """
-        return self.compiled(target, backend)(**values)
+        fn = self.compiled(target, backend)
+        fn.check_values(values)
+        return fn(**values)
 
     def check(self, **data: Any) -> None:
         """Run every machine-checkable assumption whose arguments are all present in ``data``."""
@@ -258,7 +265,7 @@ class _KeywordFunction:
     fn: Callable[..., Any]
     conditions: tuple[tuple[str, ...], ...] = ()
 
-    def __call__(self, **values: Any) -> Any:
+    def _check_names(self, values: Mapping[str, Any]) -> None:
         missing = [n for n in self.names if n not in values]
         extra = [n for n in values if n not in self.names]
         if missing or extra:
@@ -266,6 +273,10 @@ class _KeywordFunction:
                 f"law {self.law!r}, target {self.target!r} takes {list(self.names)}; "
                 f"missing {missing}, unexpected {extra}"
             )
+
+    def check_values(self, values: Mapping[str, Any]) -> None:
+        """Raise `AssumptionError` if a value definitely violates its symbol's SymPy assumptions."""
+        self._check_names(values)
         for name, conds in zip(self.names, self.conditions, strict=False):
             found = _violation(values[name], conds) if conds else None
             if found is not None:
@@ -278,6 +289,9 @@ class _KeywordFunction:
                     f"{cond} (the symbol is declared {assumption}=True). Evaluate the law only inside its "
                     "assumptions (law.domain gives the sampling ranges)."
                 )
+
+    def __call__(self, **values: Any) -> Any:
+        self._check_names(values)
         try:
             return self.fn(*(values[n] for n in self.names))
         except ZeroDivisionError as err:
