@@ -128,6 +128,15 @@ def test_non_whitened_deep_has_no_bound_but_one_layer_does():
     assert stability_bound(DeepLinear((3, 2)), task) == pytest.approx(2 / np.linalg.eigvalsh(task.sigma_xx)[-1])
 
 
+def test_deep_linear_on_non_whitened_inputs_uses_the_loss_window():
+    task = random_regression(3, 2, 20, seed=0, whitened=False)
+    net = DeepLinear((3, 4, 2))
+    W = gaussian_init(net.sizes, 0.5, seed=0)
+    train(net, W, task, eta=0.01, times=np.arange(0, 201, 50) * 0.01)
+    with pytest.raises(FloatingPointError, match="rose"):
+        train(net, W, task, eta=3.0, times=np.arange(0, 201, 50) * 3.0)
+
+
 def test_nonlinear_loss_window_detection():
     task = random_regression(3, 2, 20, seed=0)
     net = TwoLayer((3, 8, 2), "tanh")

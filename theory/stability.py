@@ -44,6 +44,7 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
+from theory.checks import as_matrix, check_whitened
 from theory.law import AssumptionError
 
 __all__ = ["SHARPNESS", "max_stable_eta", "sharpness_at_minimum"]
@@ -53,17 +54,6 @@ s = sp.Symbol("s", positive=True)
 
 SHARPNESS: sp.Expr = L * s ** (2 * (L - 1) / L)
 """λ_max of the loss Hessian at the balanced global minimum, depth L, largest singular value s of Σyx, Σxx = I."""
-
-# Σxx = I "to machine precision" (DESIGN.md): exact Cholesky whitening gives max|Σxx − I| ≈ 1e-15; 1e-9 allows for
-# large P and Ni (the same size as theory.checks.WHITEN_ATOL) and still rejects any approximately whitened data set.
-_WHITEN_ATOL = 1e-9
-
-
-def _matrix(a: ArrayLike, name: str) -> np.ndarray:
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.ndim != 2 or arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be a finite, non-empty 2-D matrix, got shape {arr.shape}")
-    return arr
 
 
 def sharpness_at_minimum(sigma_yx: ArrayLike, depth: int, sigma_xx: ArrayLike | None = None) -> float:
@@ -81,20 +71,19 @@ def sharpness_at_minimum(sigma_yx: ArrayLike, depth: int, sigma_xx: ArrayLike | 
     """
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
         raise ValueError(f"depth must be a positive integer (number of weight layers), got {depth!r}")
-    syx = _matrix(sigma_yx, "sigma_yx")
+    syx = as_matrix(sigma_yx, "sigma_yx")
     if sigma_xx is not None:
-        sxx = _matrix(sigma_xx, "sigma_xx")
-        if sxx.shape != (syx.shape[1], syx.shape[1]):
-            raise ValueError(f"sigma_xx must have shape (Ni, Ni) = {(syx.shape[1],) * 2}, got {sxx.shape}")
+        n_in = syx.shape[1]
+        sxx = as_matrix(sigma_xx, "sigma_xx", shape=(n_in, n_in))
         if depth == 1:
             return float(np.linalg.eigvalsh(0.5 * (sxx + sxx.T))[-1])
-        dev = float(np.max(np.abs(sxx - np.eye(sxx.shape[0]))))
-        if dev > _WHITEN_ATOL:
+        try:
+            check_whitened(sxx, n_in)
+        except AssumptionError as err:
             raise AssumptionError(
-                f"whitened inputs: max|Σxx − I| = {dev:.3g} > {_WHITEN_ATOL:g}. The closed-form GD stability bound "
-                f"for depth {depth} ≥ 2 holds for Σxx = I only. Fix: whiten the inputs exactly (simulate.whiten), "
-                "or compute the Hessian of your loss numerically."
-            )
+                f"{err} The closed-form GD stability bound for depth {depth} ≥ 2 holds for Σxx = I only; "
+                "otherwise compute the Hessian of your loss numerically."
+            ) from None
     if depth == 1:
         return 1.0
     s_max = float(np.linalg.svd(syx, compute_uv=False)[0])
