@@ -147,3 +147,15 @@ def test_nonlinear_loss_window_detection():
         train(net, W, task, eta=5.0, times=np.arange(0, 201, 50) * 5.0)
     with pytest.raises(TypeError, match="allow_unstable"):
         train(net, W, task, eta=0.05, times=[0.0], allow_unstable=1)
+
+
+def test_curvature_along_the_balanced_path_stays_below_the_value_at_the_target():
+    """Module docstring: for one mode, L = ½(s − ab)² at a = b = √u has top Hessian eigenvalue u + |2u − s| ≤ 2s on
+    0 ≤ u ≤ s, so the bound at the minimum is the sharpest point of the balanced path from small init."""
+    s = 3.0
+    for u in np.linspace(0.0, s, 31):
+        p = torch.tensor([np.sqrt(u), np.sqrt(u)])
+        H = torch.autograd.functional.hessian(lambda q: 0.5 * (s - q[0] * q[1]) ** 2, p).numpy()
+        top = float(np.linalg.eigvalsh(H)[-1])
+        assert top == pytest.approx(u + abs(2 * u - s), abs=1e-12)
+        assert top <= sharpness_at_minimum([[s]], 2) + 1e-12
