@@ -58,8 +58,12 @@ def train_sequence(
     duration: float,
     n_records: int = 101,
     device: str | torch.device = "cpu",
+    allow_unstable: bool = False,
 ) -> ContinualTrajectory:
     """Train on ``tasks`` in order for ``duration`` (t/τ) each, recording ``n_records`` times per phase.
+
+    Every phase is a `simulate.train` run: ``eta`` beyond a task's GD stability bound is refused unless
+    ``allow_unstable=True``.
 
     >>> from simulate import DeepLinear, task_sequence, zero_balanced_init
     >>> tasks = task_sequence(2, Ni=2, No=2, P=10, similarity=0.5, seed=0)
@@ -82,7 +86,7 @@ def train_sequence(
     phases = []
     weights = list(weights0)
     for task in tasks:
-        phase = train(network, weights, task, eta=eta, times=times, device=device)
+        phase = train(network, weights, task, eta=eta, times=times, device=device, allow_unstable=allow_unstable)
         phases.append(phase)
         weights = [w[-1] for w in phase.weights]
     losses = np.stack([np.stack([ph.loss_on(task) for task in tasks], axis=1) for ph in phases])

@@ -16,8 +16,20 @@ import torch
 
 from simulate.networks import AbstractNetwork, DeepLinear, TaskTensors
 from simulate.tasks import Task
+from theory.stability import max_stable_eta
 
-__all__ = ["Trajectory", "steps_for_times", "train"]
+__all__ = ["Trajectory", "stability_bound", "steps_for_times", "train"]
+
+# Loss-window instability detection (networks without a closed-form bound). Stable GD never increases the loss
+# (descent lemma: L(k+1) ≤ L(k) − η(1 − ηλ/2)‖∇L‖² while η < 2/λ along the step), so an increase over a window
+# beyond round-off means η exceeds 2/λ somewhere on the path. The window is odd so that a period-2 oscillation
+# (the usual first sign of instability) compares its two phases, whose losses differ, rather than one phase twice.
+LOSS_WINDOW = 25
+# Round-off of a loss evaluation is ≈ (number of summed terms)·ε·(size of the terms) ≲ 1e-13 relative for the
+# sizes used here; 1e-10 relative (to the window's starting loss) plus 1e-12 of the initial loss (for losses
+# converged to round-off level, whose relative noise is large) stays above it and flags any genuine increase.
+LOSS_RTOL = 1e-10
+LOSS_ATOL_REL_INITIAL = 1e-12
 
 
 def steps_for_times(times: Sequence[float] | np.ndarray, eta: float) -> np.ndarray:
@@ -43,6 +55,43 @@ def steps_for_times(times: Sequence[float] | np.ndarray, eta: float) -> np.ndarr
             "multiples of eta (e.g. np.arange(K + 1) * eta)"
         )
     return k.astype(np.int64)
+
+
+def stability_bound(network: AbstractNetwork, task: Task) -> float | None:
+    """The largest stable GD step for ``network`` on ``task`` (η < bound), or None where no closed form applies.
+
+    For a `DeepLinear` network it is 2/λ_max of the loss Hessian at the balanced global minimum,
+    `theory.stability.max_stable_eta`: 2/λ_max(Σxx) for one layer (any inputs) and 2/(L s_max^{2(L−1)/L}) for
+    depth L ≥ 2 with whitened inputs. Deeper networks on non-whitened inputs and nonlinear networks have none.
+
+    >>> from simulate import prescribed_task
+    >>> stability_bound(DeepLinear((1, 1, 1)), prescribed_task([3.0], Ni=1, No=1, seed=0))
+    0.3333333333333333
+    """
+    if not isinstance(network, DeepLinear):
+        return None
+    if network.n_layers == 1:
+        return max_stable_eta(task.sigma_yx, 1, task.sigma_xx)
+    if not task.is_whitened():
+        return None
+    return max_stable_eta(task.sigma_yx, network.n_layers)
+
+
+def _refuse_unstable(network: AbstractNetwork, task: Task, eta: float) -> None:
+    bound = stability_bound(network, task)
+    if bound is not None and eta >= bound:
+        depth = network.n_layers
+        what = (
+            "λ_max(Σxx)"
+            if depth == 1
+            else f"L·s_max^(2(L−1)/L) = {2.0 / bound:.6g} with L = {depth}, s_max = {task.svd()[1][0]:.6g}"
+        )
+        raise ValueError(
+            f"eta = {eta!r} is beyond the GD stability bound η < 2/λ_max = {bound:.6g} (λ_max = {what}, the top "
+            "eigenvalue of the loss Hessian at the balanced global minimum; theory.stability). At this step size the "
+            "minimum is linearly unstable and GD cannot converge to the target: it oscillates or diverges. "
+            f"Fix: use eta < {bound:.6g}, or pass allow_unstable=True to study edge-of-stability dynamics on purpose."
+        )
 
 
 def _device(device: str | torch.device) -> torch.device:
@@ -189,8 +238,18 @@ def train(
     times: Sequence[float] | np.ndarray,
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float64,
+    allow_unstable: bool = False,
 ) -> Trajectory:
     """Full-batch GD from ``weights0`` on ``task``, recorded at ``times`` (t/τ, multiples of ``eta``).
+
+    Step-size safety, unless ``allow_unstable=True`` (edge-of-stability studies):
+
+    - where a closed-form bound exists (`stability_bound`: linear networks), ``eta`` at or beyond it is refused
+      with a ValueError giving the bound, since GD then cannot converge to the target;
+    - elsewhere (nonlinear networks, deep linear ones on non-whitened inputs) the loss is evaluated every
+      ``LOSS_WINDOW`` steps, and a loss that rose over a window raises FloatingPointError naming the step.
+
+    NaN or inf anywhere raises FloatingPointError in either case.
 
     >>> from simulate import DeepLinear, prescribed_task, decoupled_init
     >>> task = prescribed_task([2.0], Ni=1, No=1, seed=0)
@@ -201,6 +260,11 @@ def train(
     """
     network.check_task(task)
     steps = steps_for_times(times, eta)
+    if not isinstance(allow_unstable, bool):
+        raise TypeError(f"allow_unstable must be True or False, got {allow_unstable!r}")
+    if not allow_unstable:
+        _refuse_unstable(network, task, eta)
+    watch = not allow_unstable and stability_bound(network, task) is None
     dev = _device(device)
     if dtype not in (torch.float64, torch.float32):
         raise ValueError(f"dtype must be torch.float64 or torch.float32, got {dtype}")
@@ -211,7 +275,11 @@ def train(
     record_steps = [int(k) for k in steps]  # Python ints: the per-step comparison stays a cheap int compare
     j = 0
     with torch.no_grad():
+        loss_0 = network.loss(W, data) if watch else None
+        loss_prev = loss_0
         for k in range(n_steps + 1):
+            if watch and k and k % LOSS_WINDOW == 0:
+                loss_prev = _check_window(network.loss(W, data), loss_prev, loss_0, k, eta)
             if k == record_steps[j]:
                 for buf, w in zip(record, W, strict=True):
                     buf[j].copy_(w)
@@ -230,3 +298,19 @@ def train(
             "Hessian; reduce eta or the init scale"
         )
     return Trajectory(network, task, float(eta), np.asarray(times, dtype=np.float64), weights, loss_np)
+
+
+def _check_window(
+    loss_now: torch.Tensor, loss_prev: torch.Tensor, loss_0: torch.Tensor, k: int, eta: float
+) -> torch.Tensor:
+    """Raise if any network's loss rose over the last window (tolerances at LOSS_RTOL); return the new reference."""
+    rose = loss_now > loss_prev * (1 + LOSS_RTOL) + LOSS_ATOL_REL_INITIAL * loss_0
+    if not bool(torch.all(torch.isfinite(loss_now))) or bool(torch.any(rose)):
+        b = int(torch.nonzero(rose | ~torch.isfinite(loss_now))[0, 0])
+        raise FloatingPointError(
+            f"GD is unstable at eta = {eta!r}: the loss of network {b} rose from {float(loss_prev[b]):.6g} to "
+            f"{float(loss_now[b]):.6g} over steps {k - LOSS_WINDOW}..{k} (stable GD never increases the loss, so η "
+            "exceeds 2/λ_max of the loss Hessian along the path). Fix: reduce eta or the init scale, or pass "
+            "allow_unstable=True to study edge-of-stability dynamics on purpose."
+        )
+    return loss_now

@@ -65,7 +65,7 @@ def test_assumption_checks():
     check_whitened(np.eye(3))
     with pytest.raises(AssumptionError, match="whiten"):
         check_whitened(np.eye(3) * 1.01)
-    with pytest.raises(AssumptionError, match="not balanced"):
+    with pytest.raises(AssumptionError, match="balanced initialisation"):
         check_balanced([np.ones((2, 2)), 2 * np.ones((2, 2))])
     with pytest.raises(ValueError, match="NaN"):
         check_whitened(np.full((2, 2), np.nan))

@@ -33,19 +33,9 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
+from theory.checks import BALANCE_RTOL, as_matrix, as_times, check_shapes, check_whitened, check_zero_balanced
 from theory.law import Assumption, AssumptionError, Law, function_free
-from theory.riccati_checks import (
-    BALANCE_RTOL,
-    GRADIENT_FLOW,
-    WHITENED,
-    ZERO_BALANCED,
-    as_matrix,
-    as_times,
-    check_shapes,
-    check_whitened,
-    check_zero_balanced,
-    task_svd,
-)
+from theory.riccati_checks import GRADIENT_FLOW, WHITENED, ZERO_BALANCED, task_svd
 
 __all__ = [
     "aligned_qqt",
@@ -293,7 +283,7 @@ def decoupled_m(m0: ArrayLike, s_tilde: ArrayLike, t: ArrayLike, tau: float = 1.
     >>> np.round(decoupled_m([[0.01]], [2.0], [0.0, 20.0])[:, 0, 0], 6)   # a single logistic mode
     array([0.01, 2.  ])
     """
-    m = as_matrix("m0", m0)
+    m = as_matrix(m0, "m0")
     st = np.asarray(s_tilde, dtype=np.float64).ravel()
     if m.shape != (st.size, st.size) or not np.allclose(m, m.T):
         raise ValueError(f"m0 must be a symmetric ({st.size}, {st.size}) matrix, got shape {m.shape}")
@@ -362,9 +352,9 @@ def aligned_qqt(
            [0.018485, 0.072579],
            [0.      , 0.      ]])
     """
-    w1 = as_matrix("W1_0", W1_0)
-    w2 = as_matrix("W2_0", W2_0)
-    syx = as_matrix("sigma_yx", sigma_yx)
+    w1 = as_matrix(W1_0, "W1_0")
+    w2 = as_matrix(W2_0, "W2_0")
+    syx = as_matrix(sigma_yx, "sigma_yx")
     n_in, _, _ = check_shapes(w1, w2, syx)
     check_whitened(sigma_xx, n_in)
     check_zero_balanced(w1, w2, rtol=balance_rtol)

@@ -140,7 +140,12 @@ class Law:
 
     # -- numerics ------------------------------------------------------------------------------------------
     def compiled(self, target: str | None = None, backend: str = "numpy") -> Callable[..., Any]:
-        """The target compiled once (cached) for ``backend`` in {"numpy", "mpmath"}; call it with keywords."""
+        """The target compiled once (cached) for ``backend`` in {"numpy", "mpmath"}; call it with keywords.
+
+        This is the raw formula: it does not check the symbols' assumptions, because numerical differentiation
+        and analytic continuation legitimately step outside them (e.g. mpmath.diff at t = 0 evaluates at t < 0).
+        `numeric` is the checked evaluator.
+        """
         if backend not in ("numpy", "mpmath"):
             raise ValueError(f"unknown backend {backend!r}: use 'numpy' or 'mpmath'")
         target = target or self.default_target
@@ -151,15 +156,26 @@ class Law:
             syms = [next(s for s in expr.free_symbols if s.name == n) for n in names]
             modules = [{"hyper": _hyper_numpy}, "scipy", "numpy"] if backend == "numpy" else ["mpmath"]
             fn = sp.lambdify(syms, expr, modules=modules)
-            self._cache[key] = _KeywordFunction(self.name, target, names, fn)
+            self._cache[key] = _KeywordFunction(self.name, target, names, fn, tuple(_sign_conditions(s) for s in syms))
         return self._cache[key]
 
     def numeric(self, target: str | None = None, backend: str = "numpy", **values: Any) -> Any:
         """Evaluate a target at keyword values named like the symbols (arrays broadcast).
 
-        Extra keywords that the target does not use are refused, so a typo cannot pass silently.
+        Extra keywords that the target does not use are refused, so a typo cannot pass silently. Each value is
+        checked against its symbol's SymPy assumptions first (positive, nonnegative, negative, nonpositive,
+        nonzero, real, integer): a value that definitely violates one (for arrays, any entry; NaN decides
+        nothing) raises `AssumptionError` naming the symbol, the value and the assumption.
+
+        >>> from theory import get_law
+        >>> get_law("logistic_mode").numeric(t=1.0, tau=0.0, s=2.0, u0=0.01)
+        Traceback (most recent call last):
+        ...
+        theory.law.AssumptionError: law 'logistic_mode', target 'solution': tau = 0.0 violates the assumption tau > 0 (the symbol is declared positive=True). Evaluate the law only inside its assumptions (law.domain gives the sampling ranges).
         """
-        return self.compiled(target, backend)(**values)
+        fn = self.compiled(target, backend)
+        fn.check_values(values)
+        return fn(**values)
 
     def check(self, **data: Any) -> None:
         """Run every machine-checkable assumption whose arguments are all present in ``data``."""
@@ -186,14 +202,70 @@ def _hyper_numpy(a: tuple, b: tuple, z: Any) -> Any:
     return np.vectorize(lambda x: float(mpmath.hyper(list(a), list(b), float(x))))(z)
 
 
+# (SymPy assumption, violation test on a numpy array, readable condition). Order: strongest first, so that a
+# positive=True symbol (which is also nonnegative, nonzero and real) is reported as "> 0".
+_SIGN_TESTS: tuple[tuple[str, Callable[[Any], Any], str], ...] = (
+    ("positive", lambda x: x <= 0, "> 0"),
+    ("negative", lambda x: x >= 0, "< 0"),
+    ("nonnegative", lambda x: x < 0, "≥ 0"),
+    ("nonpositive", lambda x: x > 0, "≤ 0"),
+    ("nonzero", lambda x: x == 0, "≠ 0"),
+)
+
+
+def _sign_conditions(sym: sp.Basic) -> tuple[str, ...]:
+    """The machine-checkable SymPy assumptions of ``sym`` (empty for matrix symbols and unconstrained ones)."""
+    if not isinstance(sym, sp.Symbol):
+        return ()
+    out = [name for name in ("real", "integer") if getattr(sym, f"is_{name}") is True]
+    for name, _, _ in _SIGN_TESTS:
+        if getattr(sym, f"is_{name}") is True:
+            out.append(name)
+            break  # the strongest sign condition implies the weaker ones
+    return tuple(out)
+
+
+def _violation(value: Any, conditions: tuple[str, ...]) -> tuple[str, Any, str] | None:
+    """(assumption, first violating entry, condition text) if ``value`` definitely violates one, else None.
+
+    Vectorised (no per-element Python loop); NaN compares False everywhere, so it decides nothing.
+    """
+    import numpy as np
+
+    arr = np.asarray(value)
+    if arr.dtype == object:  # mpmath numbers or SymPy values: only real mpf/int/float entries are decidable here
+        try:
+            arr = arr.astype(np.complex128)
+        except (TypeError, ValueError):
+            return None
+    if arr.dtype.kind not in "biufc":
+        return None
+    if arr.dtype.kind == "c":
+        off_real = arr.imag != 0
+        if np.any(off_real):  # every condition checked here (sign, integer, real) implies a real value
+            return "real", arr[off_real].flat[0], "real"
+        arr = arr.real
+    if "integer" in conditions and arr.dtype.kind == "f":
+        frac = np.isfinite(arr) & (arr != np.round(arr))
+        if np.any(frac):
+            return "integer", arr[frac].flat[0], "an integer"
+    for name, test, text in _SIGN_TESTS:
+        if name in conditions:
+            bad = test(arr)
+            if np.any(bad):
+                return name, arr[bad].flat[0], text
+    return None
+
+
 @dataclass(frozen=True)
 class _KeywordFunction:
     law: str
     target: str
     names: tuple[str, ...]
     fn: Callable[..., Any]
+    conditions: tuple[tuple[str, ...], ...] = ()
 
-    def __call__(self, **values: Any) -> Any:
+    def _check_names(self, values: Mapping[str, Any]) -> None:
         missing = [n for n in self.names if n not in values]
         extra = [n for n in values if n not in self.names]
         if missing or extra:
@@ -201,4 +273,37 @@ class _KeywordFunction:
                 f"law {self.law!r}, target {self.target!r} takes {list(self.names)}; "
                 f"missing {missing}, unexpected {extra}"
             )
-        return self.fn(*(values[n] for n in self.names))
+
+    def check_values(self, values: Mapping[str, Any]) -> None:
+        """Raise `AssumptionError` if a value definitely violates its symbol's SymPy assumptions."""
+        self._check_names(values)
+        for name, conds in zip(self.names, self.conditions, strict=False):
+            found = _violation(values[name], conds) if conds else None
+            if found is not None:
+                assumption, bad, text = found
+                cond = f"{name} {text}" if text[0] in "<>≥≤≠" else f"{name} is {text}"
+                shown = bad.item() if hasattr(bad, "item") else bad
+                where = "" if _is_scalar(values[name]) else " (an entry of the array given)"
+                raise AssumptionError(
+                    f"law {self.law!r}, target {self.target!r}: {name} = {shown!r}{where} violates the assumption "
+                    f"{cond} (the symbol is declared {assumption}=True). Evaluate the law only inside its "
+                    "assumptions (law.domain gives the sampling ranges)."
+                )
+
+    def __call__(self, **values: Any) -> Any:
+        self._check_names(values)
+        try:
+            return self.fn(*(values[n] for n in self.names))
+        except ZeroDivisionError as err:
+            args = ", ".join(f"{n}={values[n]!r}" for n in self.names if _is_scalar(values[n]))
+            raise ValueError(
+                f"law {self.law!r}, target {self.target!r} divides by zero at {args or 'the values given'}: "
+                "the closed form is singular there (a pole, e.g. an infinite learning time, or a point where only its "
+                "limit exists). Evaluate at a nearby point, or take the limit with sympy.limit on law.targets."
+            ) from err
+
+
+def _is_scalar(value: Any) -> bool:
+    import numpy as np
+
+    return np.ndim(value) == 0

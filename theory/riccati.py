@@ -32,25 +32,30 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
+from sympy.core.sympify import _sympify
 
+from theory.checks import (
+    BALANCE_RTOL,
+    as_matrix,
+    as_times,
+    check_finite,
+    check_shapes,
+    check_whitened,
+    check_zero_balanced,
+)
 from theory.law import Law
 from theory.riccati_checks import (
     B_NONSINGULAR,
     B_TOL,
-    BALANCE_RTOL,
     FULL_RANK,
     GRADIENT_FLOW,
     RANK_RTOL,
+    RESCALE_FIX,
     WHITENED,
     ZERO_BALANCED,
     TaskSVD,
-    as_matrix,
-    as_times,
     check_b_nonsingular,
     check_full_rank,
-    check_shapes,
-    check_whitened,
-    check_zero_balanced,
     task_svd,
 )
 
@@ -70,7 +75,7 @@ class MatrixExp(sp.MatrixExpr):
     """
 
     def __new__(cls, arg: sp.Basic) -> MatrixExp:
-        arg = sp.sympify(arg)
+        arg = _sympify(arg)  # strict: never parses strings into expressions
         if not getattr(arg, "is_Matrix", False) or not arg.is_square:
             raise TypeError(f"MatrixExp needs a square matrix expression, got {arg!r}")
         return super().__new__(cls, arg)
@@ -238,8 +243,8 @@ def qqt_from_product(
     >>> np.allclose(qqt_from_product(w, np.diag([2.0, 1.0]), [0.0])[0, 2:, :2], w)
     True
     """
-    w21 = as_matrix("w21_0", w21_0)
-    syx = as_matrix("sigma_yx", sigma_yx)
+    w21 = as_matrix(w21_0, "w21_0")
+    syx = as_matrix(sigma_yx, "sigma_yx")
     if syx.shape != w21.shape:
         raise ValueError(f"sigma_yx must have the shape of W2W1(0), {w21.shape}; got {syx.shape}")
     T = as_times(t, tau)
@@ -247,7 +252,7 @@ def qqt_from_product(
     u, s, vt = np.linalg.svd(w21, full_matrices=False)
     b, task = _b_matrix(u, vt.T, task_svd(syx))
     check_b_nonsingular(b, w21, syx, tol=b_tol)
-    return _stable_qqt(u, s, vt.T, b, task, T)
+    return check_finite(_stable_qqt(u, s, vt.T, b, task, T), "QQᵀ(t)", RESCALE_FIX)
 
 
 def _stable_qqt(u: np.ndarray, s: np.ndarray, v: np.ndarray, b: np.ndarray, task: TaskSVD, T: np.ndarray) -> np.ndarray:
@@ -302,19 +307,20 @@ def qqt(
     >>> np.round(q[-1, 3, :3], 6)                  # W2W1 → Σyx (Theorem 3.2)
     array([1. , 0.5, 0. ])
     """
-    w1 = as_matrix("W1_0", W1_0)
-    w2 = as_matrix("W2_0", W2_0)
-    syx = as_matrix("sigma_yx", sigma_yx)
+    w1 = as_matrix(W1_0, "W1_0")
+    w2 = as_matrix(W2_0, "W2_0")
+    syx = as_matrix(sigma_yx, "sigma_yx")
     n_in, n_hidden, _ = check_shapes(w1, w2, syx)
     T = as_times(t, tau)
     check_whitened(sigma_xx, n_in)
     check_zero_balanced(w1, w2, rtol=balance_rtol)
-    w21 = w2 @ w1
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_finite, with the fix
+        w21 = check_finite(w2 @ w1, "W2W1(0) = W2_0 @ W1_0", RESCALE_FIX)
     check_full_rank(w21, n_hidden=n_hidden, rtol=rank_rtol)
     u, s, vt = np.linalg.svd(w21, full_matrices=False)
     b, task = _b_matrix(u, vt.T, task_svd(syx))
     check_b_nonsingular(b, w21, syx, tol=b_tol)
-    return _stable_qqt(u, s, vt.T, b, task, T)
+    return check_finite(_stable_qqt(u, s, vt.T, b, task, T), "QQᵀ(t)", RESCALE_FIX)
 
 
 def qqt_limit(sigma_yx: ArrayLike) -> np.ndarray:
@@ -324,7 +330,7 @@ def qqt_limit(sigma_yx: ArrayLike) -> np.ndarray:
     array([[3., 3.],
            [3., 3.]])
     """
-    syx = as_matrix("sigma_yx", sigma_yx)
+    syx = as_matrix(sigma_yx, "sigma_yx")
     task = task_svd(syx)
     half = np.concatenate([task.v_m, task.u_m], axis=0) * np.sqrt(task.s)[None, :]
     return half @ half.T

@@ -1,14 +1,10 @@
-"""Input validation and assumption checks shared by the matrix Riccati solutions (Braun et al. 2022, §3).
+"""The checks specific to Braun et al. (2022) Theorem 3.1: full rank of W2W1(0), Assumption 3.1 (B nonsingular),
+the task SVD, and the theorem's `Assumption` records.
 
-Bad shapes or non-finite numbers are programming errors and raise `ValueError`; a violated assumption of a
-theorem raises `AssumptionError` (also a `ValueError`) whose message names the assumption and the fix.
-Every tolerance is a keyword with a stated default, so a caller can tighten or loosen it knowingly.
+The general input checks (matrices, times, whitening, balance) and their one tolerance semantics live in
+`theory.checks`; a violated assumption raises `AssumptionError` whose message names the assumption and the fix.
 
->>> import numpy as np
->>> check_zero_balanced(np.eye(2), 2 * np.eye(2))
-Traceback (most recent call last):
-...
-theory.law.AssumptionError: zero-balanced initialisation: ‖W1W1ᵀ − W2ᵀW2‖_F / (‖W1W1ᵀ‖_F + ‖W2ᵀW2‖_F) = 0.6 > rtol = 1e-08. Theorem 3.1 and the Fukumizu solution hold only for W1W1ᵀ = W2ᵀW2. Fix: build the initialisation as W1 = R S^{1/2} Vᵀ, W2 = U S^{1/2} Rᵀ (R with orthonormal columns), e.g. from the SVD of a desired W2W1(0).
+>>> check_full_rank(np.diag([1.0, 1e-3]))
 """
 
 from __future__ import annotations
@@ -18,31 +14,25 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from theory.checks import as_matrix, check_whitened, check_zero_balanced
 from theory.law import Assumption, AssumptionError
 
 __all__ = [
     "B_NONSINGULAR",
+    "B_TOL",
     "FULL_RANK",
     "GRADIENT_FLOW",
+    "RANK_RTOL",
+    "RESCALE_FIX",
     "WHITENED",
     "ZERO_BALANCED",
     "TaskSVD",
-    "as_matrix",
-    "as_times",
     "check_b_nonsingular",
     "check_full_rank",
-    "check_shapes",
-    "check_whitened",
-    "check_zero_balanced",
     "task_svd",
 ]
 
-# Default tolerances, each with the reason for its size.
-# An SVD-built zero-balanced initialisation is balanced to ~1e-15 relative; 1e-8 leaves room for accumulated
-# round-off while keeping the model error caused by residual imbalance at the 1e-8 relative level.
-BALANCE_RTOL = 1e-8
-# Exact Cholesky whitening gives XXᵀ/P = I to ~1e-15 per entry (LAWS.md §0); 1e-9 allows for large P and Ni.
-WHITEN_ATOL = 1e-9
+# Default tolerances, each with the reason for its size (relative, as in theory.checks).
 # A relative singular value below this is numerically zero: the S⁻¹ of Theorem 3.1 would amplify round-off
 # by more than 1e10, so the init is treated as rank-deficient (the Fukumizu form handles that case).
 RANK_RTOL = 1e-10
@@ -54,87 +44,11 @@ RANK_RTOL = 1e-10
 B_TOL = 1e-8
 
 
-def as_matrix(name: str, a: ArrayLike) -> np.ndarray:
-    """``a`` as a finite float64 matrix (2-D); otherwise ValueError naming ``name``.
-
-    >>> as_matrix("W1_0", [[1, 2]]).dtype
-    dtype('float64')
-    """
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D matrix, got an array of shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite entries")
-    return arr
-
-
-def as_times(t: ArrayLike, tau: float) -> np.ndarray:
-    """Times ``t`` (scalar or 1-D, finite, ≥ 0) divided by ``tau`` (finite, > 0), as a 1-D float64 array.
-
-    >>> as_times([0.0, 2.0], tau=2.0)
-    array([0., 1.])
-    """
-    tt = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    if tt.ndim != 1:
-        raise ValueError(f"t must be a scalar or a 1-D array of times, got shape {tt.shape}")
-    if not np.all(np.isfinite(tt)) or np.any(tt < 0):
-        raise ValueError("t must contain finite times ≥ 0 (the solutions run forward from the initialisation)")
-    tau_f = float(tau)
-    if not (np.isfinite(tau_f) and tau_f > 0):
-        raise ValueError(f"tau must be finite and > 0, got {tau!r}")
-    return tt / tau_f
-
-
-def check_shapes(W1_0: np.ndarray, W2_0: np.ndarray, sigma_yx: np.ndarray) -> tuple[int, int, int]:
-    """(Ni, Nh, No) for W1 ∈ R^{Nh×Ni}, W2 ∈ R^{No×Nh}, Σyx ∈ R^{No×Ni}; ValueError if they do not fit."""
-    n_hidden, n_in = W1_0.shape
-    n_out, n_hidden2 = W2_0.shape
-    if n_hidden2 != n_hidden:
-        raise ValueError(f"W2_0 has {n_hidden2} columns but W1_0 has {n_hidden} rows (both must be Nh)")
-    if sigma_yx.shape != (n_out, n_in):
-        raise ValueError(f"sigma_yx must have shape (No, Ni) = {(n_out, n_in)}, got {sigma_yx.shape}")
-    return n_in, n_hidden, n_out
-
-
-def check_whitened(sigma_xx: ArrayLike | None, n_in: int | None = None, atol: float = WHITEN_ATOL) -> None:
-    """Whitened inputs: Σxx = I. Whitening is a property of the data, so it is checked only when Σxx is given.
-
-    >>> check_whitened(None)
-    >>> check_whitened([[1.0, 0.0], [0.0, 1.0]], n_in=2)
-    """
-    if sigma_xx is None:
-        return
-    sxx = as_matrix("sigma_xx", sigma_xx)
-    n = sxx.shape[0] if n_in is None else n_in
-    if sxx.shape != (n, n):
-        raise ValueError(f"sigma_xx must have shape (Ni, Ni) = {(n, n)}, got {sxx.shape}")
-    err = float(np.max(np.abs(sxx - np.eye(n))))
-    if err > atol:
-        raise AssumptionError(
-            f"whitened inputs: max|Σxx − I| = {err:.3g} > atol = {atol:g}. The exact solutions assume Σxx = I. "
-            "Fix: whiten the inputs exactly, X ← L⁻¹X with L = chol(XXᵀ/P) (LAWS.md §0)."
-        )
-
-
-def check_zero_balanced(W1_0: ArrayLike, W2_0: ArrayLike, rtol: float = BALANCE_RTOL) -> None:
-    """Zero-balanced initialisation: W1W1ᵀ = W2ᵀW2 to relative tolerance ``rtol`` (Frobenius norms).
-
-    >>> check_zero_balanced(np.eye(2), np.eye(2))
-    """
-    w1 = np.asarray(W1_0, dtype=np.float64)
-    w2 = np.asarray(W2_0, dtype=np.float64)
-    g1, g2 = w1 @ w1.T, w2.T @ w2
-    scale = np.linalg.norm(g1) + np.linalg.norm(g2)
-    err = float(np.linalg.norm(g1 - g2) / scale) if scale > 0 else 0.0
-    if err > rtol:
-        raise AssumptionError(
-            f"zero-balanced initialisation: ‖W1W1ᵀ − W2ᵀW2‖_F / (‖W1W1ᵀ‖_F + ‖W2ᵀW2‖_F) = {err:.3g} > "
-            f"rtol = {rtol:g}. Theorem 3.1 and the Fukumizu solution hold only for W1W1ᵀ = W2ᵀW2. Fix: build the "
-            "initialisation as W1 = R S^{1/2} Vᵀ, W2 = U S^{1/2} Rᵀ (R with orthonormal columns), e.g. from the "
-            "SVD of a desired W2W1(0)."
-        )
+# The Riccati flow is scale-covariant: QQᵀ → c²QQᵀ, Σyx → c²Σyx, t → t/c² maps solutions to solutions.
+RESCALE_FIX = (
+    "the exact solution is scale-covariant, qqt(W1_0, W2_0, Σyx, t) = c²·qqt(W1_0/c, W2_0/c, Σyx/c², c²·t), so "
+    "solve the rescaled problem with c ≈ the largest |weight| and multiply by c² in a wider type (e.g. mpmath)"
+)
 
 
 def check_full_rank(w21: np.ndarray, n_hidden: int | None = None, rtol: float = RANK_RTOL) -> None:
@@ -152,7 +66,9 @@ def check_full_rank(w21: np.ndarray, n_hidden: int | None = None, rtol: float = 
             "Theorem 3.1 does not apply. Fix: use theory.riccati_fukumizu.qqt_fukumizu (valid for any Nh), "
             "or widen the hidden layer to Nh ≥ min(Ni, No)."
         )
-    sv = np.linalg.svd(w21, compute_uv=False)
+    w21 = as_matrix(w21, "W2W1(0)")
+    c = float(np.max(np.abs(w21)))  # σ_min/σ_max is scale-free: divide first so that huge weights cannot overflow
+    sv = np.linalg.svd(w21 / c if c > 0 else w21, compute_uv=False)
     ratio = float(sv[-1] / sv[0]) if sv[0] > 0 else 0.0
     if ratio <= rtol:
         raise AssumptionError(
@@ -249,6 +165,12 @@ def check_b_nonsingular(b: np.ndarray, w21: np.ndarray, sigma_yx: np.ndarray, to
 _FLOW_STATEMENT = "Gradient flow τ dW/dt = −∂L/∂W; GD with step η matches to O(η) with τ = 1/η (LAWS.md §0)."
 
 
+def _unit(a: np.ndarray) -> np.ndarray:
+    """``a`` divided by its largest |entry| (unchanged if zero): products of such factors cannot overflow."""
+    c = float(np.max(np.abs(a)))
+    return a / c if c > 0 else a
+
+
 def _check_whitened_kw(sigma_xx: ArrayLike) -> None:
     check_whitened(sigma_xx)
 
@@ -258,13 +180,15 @@ def _check_balanced_kw(W1_0: ArrayLike, W2_0: ArrayLike) -> None:
 
 
 def _check_rank_kw(W1_0: ArrayLike, W2_0: ArrayLike) -> None:
-    w1, w2 = as_matrix("W1_0", W1_0), as_matrix("W2_0", W2_0)
-    check_full_rank(w2 @ w1, n_hidden=w1.shape[0])
+    w1, w2 = as_matrix(W1_0, "W1_0"), as_matrix(W2_0, "W2_0")
+    # rank is scale-free: normalise each factor so that the product stays in float64 range for any finite weights
+    check_full_rank(_unit(w2) @ _unit(w1), n_hidden=w1.shape[0])
 
 
 def _check_b_kw(W1_0: ArrayLike, W2_0: ArrayLike, sigma_yx: ArrayLike) -> None:
-    w21 = as_matrix("W2_0", W2_0) @ as_matrix("W1_0", W1_0)
-    syx = as_matrix("sigma_yx", sigma_yx)
+    w2, w1 = as_matrix(W2_0, "W2_0"), as_matrix(W1_0, "W1_0")
+    w21 = _unit(w2) @ _unit(w1)  # B depends only on the singular vectors of W2W1(0), not on its scale
+    syx = as_matrix(sigma_yx, "sigma_yx")
     u, _, vt = np.linalg.svd(w21, full_matrices=False)
     task = task_svd(syx)
     check_b_nonsingular(u.T @ task.u_m + vt @ task.v_m, w21, syx)

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from theory.checks import as_matrix, as_times
 from theory.decoupling import aligned_qqt
 from theory.law import AssumptionError
 from theory.riccati import qqt, qqt_from_product
-from theory.riccati_checks import B_TOL, as_matrix, as_times
+from theory.riccati_checks import B_TOL
 from theory.riccati_readout import loss
 
 __all__ = ["ContinualTrajectory", "continual_qqt"]
@@ -87,9 +88,9 @@ def continual_qqt(
     (e.g. a reversal Σ_{k+1} = −Σ_k after convergence) raises `AssumptionError` naming the phase, unless
     ``aligned_fallback`` is set and the state is aligned with the new task (then `aligned_qqt` is used).
     """
-    w1 = as_matrix("W1_0", W1_0)
-    w2 = as_matrix("W2_0", W2_0)
-    sigmas = [as_matrix(f"tasks[{k}]", s) for k, s in enumerate(tasks)]
+    w1 = as_matrix(W1_0, "W1_0")
+    w2 = as_matrix(W2_0, "W2_0")
+    sigmas = [as_matrix(s, f"tasks[{k}]") for k, s in enumerate(tasks)]
     if not sigmas:
         raise ValueError("tasks must contain at least one Σyx")
     if any(s.shape != sigmas[0].shape for s in sigmas):

@@ -29,19 +29,18 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
-from theory.law import Law
-from theory.riccati import F, MatrixExp, Nh, Ni, No, QQt, t, tau
-from theory.riccati_checks import (
+from theory.checks import (
     BALANCE_RTOL,
-    GRADIENT_FLOW,
-    WHITENED,
-    ZERO_BALANCED,
     as_matrix,
     as_times,
+    check_finite,
     check_shapes,
     check_whitened,
     check_zero_balanced,
 )
+from theory.law import Law
+from theory.riccati import F, MatrixExp, Nh, Ni, No, QQt, t, tau
+from theory.riccati_checks import GRADIENT_FLOW, RESCALE_FIX, WHITENED, ZERO_BALANCED
 
 __all__ = ["MAX_GROWTH", "fukumizu_qqt", "qqt_fukumizu", "qqt_fukumizu_mp"]
 
@@ -90,14 +89,17 @@ fukumizu_qqt = Law(
 
 
 def _setup(W1_0: ArrayLike, W2_0: ArrayLike, sigma_yx: ArrayLike, sigma_xx: ArrayLike | None, balance_rtol: float):
-    w1 = as_matrix("W1_0", W1_0)
-    w2 = as_matrix("W2_0", W2_0)
-    syx = as_matrix("sigma_yx", sigma_yx)
+    w1 = as_matrix(W1_0, "W1_0")
+    w2 = as_matrix(W2_0, "W2_0")
+    syx = as_matrix(sigma_yx, "sigma_yx")
     n_in, _, n_out = check_shapes(w1, w2, syx)
     check_whitened(sigma_xx, n_in)
     check_zero_balanced(w1, w2, rtol=balance_rtol)
     f_mat = np.block([[np.zeros((n_in, n_in)), syx.T], [syx, np.zeros((n_out, n_out))]])
-    return np.concatenate([w1.T, w2], axis=0), f_mat
+    q0 = np.concatenate([w1.T, w2], axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_finite, with the fix
+        check_finite(q0 @ q0.T, "QQᵀ(0) = Q0 Q0ᵀ", RESCALE_FIX)
+    return q0, f_mat
 
 
 def qqt_fukumizu(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from theory.riccati_checks import as_matrix
+from theory.checks import as_matrix
 
 __all__ = ["loss", "network_function", "ntk", "rsm_input", "rsm_output", "w1tw1", "w2w2t"]
 
@@ -81,7 +81,7 @@ def loss(
     """
     if sigma_yy is not None and c is not None:
         raise ValueError("give sigma_yy or c, not both")
-    syx = as_matrix("sigma_yx", sigma_yx)
+    syx = as_matrix(sigma_yx, "sigma_yx")
     q = _stack(qqt)
     n_out, n_in = syx.shape
     if q.shape[-1] != n_in + n_out:
@@ -89,7 +89,7 @@ def loss(
             f"qqt is {q.shape[-1]}×{q.shape[-1]} but sigma_yx is {syx.shape} (need Ni + No = {n_in + n_out})"
         )
     if sigma_yy is not None:
-        syy = as_matrix("sigma_yy", sigma_yy)
+        syy = as_matrix(sigma_yy, "sigma_yy")
         if syy.shape != (n_out, n_out):
             raise ValueError(f"sigma_yy must have shape (No, No) = {(n_out, n_out)}, got {syy.shape}")
         c = 0.5 * (float(np.trace(syy)) - float(np.sum(syx**2)))
@@ -99,7 +99,7 @@ def loss(
 
 def rsm_input(qqt: ArrayLike, X: ArrayLike) -> np.ndarray:
     """RSM_I = Xᵀ W1ᵀW1 X, (P, P) per time; ``X`` is (Ni, P), one column per item (Braun eq. 7)."""
-    x = as_matrix("X", X)
+    x = as_matrix(X, "X")
     return np.swapaxes(x, 0, 1) @ w1tw1(qqt, x.shape[0]) @ x
 
 
@@ -108,7 +108,7 @@ def rsm_output(qqt: ArrayLike, Y: ArrayLike) -> np.ndarray:
 
     The pseudo-inverse drops eigenvalues below ``PINV_RTOL`` times the largest (exact zeros when No > Nm).
     """
-    y = as_matrix("Y", Y)
+    y = as_matrix(Y, "Y")
     q = _stack(qqt)
     gram = w2w2t(q, q.shape[-1] - y.shape[0])
     return y.T @ np.linalg.pinv(gram, rtol=PINV_RTOL, hermitian=True) @ y
@@ -121,7 +121,7 @@ def ntk(qqt: ArrayLike, X: ArrayLike) -> np.ndarray:
     >>> ntk(q, [[1.0, 2.0]]).shape
     (4, 4)
     """
-    x = as_matrix("X", X)
+    x = as_matrix(X, "X")
     q = _stack(qqt)
     n_in, p = x.shape
     n_out = q.shape[-1] - n_in
