@@ -7,8 +7,8 @@ which reads the text with Python's `ast` module (a parser, never an evaluator) a
 node from an explicit allow-list:
 
 - numbers: integer literals (`sympy.Integer`) and decimal literals (`sympy.Float` built from the literal's own
-  text, so ``0.1`` is the decimal 0.1 at ≥ 15 significant digits — what ``str`` of a SymPy expression prints
-  reads back as the same `Float`);
+  text at max(15, its significant digits) digits, so ``0.1`` is the decimal 0.1 at float64 precision and what
+  ``str`` prints of a float64-precision SymPy expression reads back as the same `Float`);
 - ``+ - * / **`` and unary ``+ -`` (``^`` only with ``caret_is_power=True``, then read as ``**`` with its
   precedence: in Python ``^`` is XOR and binds looser than ``+``);
 - the symbols the caller names, and the constants ``pi`` and ``E``;
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
@@ -235,7 +236,7 @@ class _Builder:
             raise self.refuse("unknown name", node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.build(node.operand)
-            return -operand if isinstance(node.op, ast.USub) else operand
+            return self.compute(operator.neg, [operand], node) if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
             return self.binary(node)
         if isinstance(node, ast.Call):
@@ -268,12 +269,16 @@ class _Builder:
             if len(str(value)) > MAX_DIGITS:  # < 4300 digits here: Python's own limit has been passed already
                 raise self.refuse(f"an integer of more than {MAX_DIGITS} digits", node)
             return sp.Integer(value)
-        # The literal's decimal text, not the binary float Python made of it: sp.Float keeps ≥ 15 significant
-        # digits (more if written), so printing and reading back give the same Float. Range is that of float64:
-        # SymPy would otherwise spend unbounded time on a literal such as 1e-999999999.
-        if math.isinf(value) or (value == 0 and any(ch in "123456789" for ch in literal.lower().split("e")[0])):
+        # The literal's decimal text, not the binary float Python made of it, at max(15, its significant digits
+        # without trailing zeros) digits: float64 precision unless more digits are written. Trailing zeros do
+        # not count because SymPy prints a float64-precision Float with them (1e14 as 100000000000000.0),
+        # and reading that back must give the same Float. Range is that of float64: SymPy would otherwise
+        # spend unbounded time on a literal such as 1e-999999999.
+        mantissa = literal.lower().split("e")[0]
+        significant = mantissa.replace(".", "").strip("0")
+        if math.isinf(value) or (value == 0 and significant):
             raise self.refuse("a decimal literal outside the float64 range", node)
-        return sp.Float(literal)
+        return sp.Float(literal, dps=max(15, len(significant)))
 
     def binary(self, node: ast.BinOp) -> sp.Expr:
         if isinstance(node.op, ast.BitXor):  # with caret_is_power the text had '**' in its place
@@ -281,23 +286,26 @@ class _Builder:
             what = f"'^' in \"{fragment}\" is XOR in Python (write '**' for a power, or parse with caret_is_power=True)"
             raise _error(what, self.text, fragment)
         left, right = self.build(node.left), self.build(node.right)
-        op = type(node.op)
-        if op is ast.Pow:
+        if isinstance(node.op, ast.Pow):
             self.check_power(left, right, node)
-            result = left**right
-        elif op is ast.Add:
-            result = left + right
-        elif op is ast.Sub:
-            result = left - right
-        elif op is ast.Mult:
-            result = left * right
-        else:
-            result = left / right
-        # Products and powers can grow coefficients (x*10**99*10**99): bound every number the result holds
-        # at its top level, which is where SymPy collects them.
+        operation = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+        result = self.compute(operation.get(type(node.op), operator.pow), (left, right), node)
+        return self.checked(result, node)
+
+    def checked(self, result: sp.Expr, node: ast.AST) -> sp.Expr:
+        """Bound the numbers SymPy computed for ``node`` before they are used further.
+
+        Products and powers grow coefficients (x*10**99*10**99), functions of decimals leave the float64 range
+        (exp(1e30), whose exp would take unbounded time): every number at the top level of the result, where
+        SymPy collects them, is held to MAX_DIGITS digits or to the float64 range.
+        """
         for part in (result, *result.args):
             if isinstance(part, sp.Rational) and _digits(part) > MAX_DIGITS:
                 raise self.refuse(f"a computed number of more than {MAX_DIGITS} digits", node)
+            if isinstance(part, sp.Float) and part != 0:
+                _, _, exponent, bits = part._mpf_
+                if not -1074 <= exponent + bits <= 1024:  # |value| ≈ 2**(exponent + bits); float64's range
+                    raise self.refuse("a computed number outside the float64 range", node)
         return result
 
     def check_power(self, base: sp.Expr, exponent: sp.Expr, node: ast.BinOp) -> None:
@@ -328,7 +336,14 @@ class _Builder:
         function, arity = FUNCTIONS[name]
         if len(node.args) != arity:
             raise self.refuse(f"{name} takes {arity} argument(s), not {len(node.args)}:", node)
-        return function(*(self.build(arg) for arg in node.args))
+        return self.checked(self.compute(function, [self.build(arg) for arg in node.args], node), node)
+
+    def compute(self, function: Callable[..., sp.Expr], args: Iterable[sp.Expr], node: ast.AST) -> sp.Expr:
+        """``function(*args)``; SymPy's own numeric failures (erfc(1e300) overflows) become refusals."""
+        try:
+            return function(*args)
+        except (OverflowError, ZeroDivisionError, ValueError) as exc:
+            raise self.refuse(f"a value that cannot be computed ({type(exc).__name__}: {exc})", node) from None
 
 
 def _digits(number: sp.Rational) -> int:
