@@ -56,9 +56,10 @@ __all__ = [
 # of the project's laws and fronts is a few hundred characters, nesting < 20) and low enough that a refusal,
 # and any acceptance, takes milliseconds.
 MAX_LENGTH = 10_000
-# AST levels; a left-associated sum of n terms is n levels deep, so this admits sums of ~400 terms while keeping
-# the recursive build far below Python's recursion limit (1000 frames, one frame per level here).
-MAX_DEPTH = 400
+# Levels of nesting (brackets, function calls, powers, signs; a chain a + b - c + … or a*b/c*… counts as one
+# level, so sums and products of any length are fine). 100 is far beyond any law or front, and keeps both the
+# recursive build and SymPy's own recursion on nested objects far below Python's recursion limit.
+MAX_DEPTH = 100
 MAX_NODES = 5_000
 # No number (literal, or computed from literals: a power, a product of coefficients) of more than 100 digits:
 # such constants do not occur in learning-dynamics laws, and SymPy's exact arithmetic on them (square-free
@@ -147,7 +148,10 @@ def parse_expression(
         raise _error("the text is too deeply nested or malformed to parse", text, text) from None
     source = text.strip()
     _check_tree(tree, source)
-    expr = _Builder(source, known).build(tree.body)
+    try:
+        expr = _Builder(source, known).build(tree.body)
+    except RecursionError:  # SymPy's own recursion on a nested object; MAX_DEPTH is meant to prevent it
+        raise _error("the expression is too deeply nested to build", source, source) from None
     if expr.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         raise _error("the expression is undefined (it contains a division by zero, nan or an infinity)", source, source)
     return expr
@@ -201,7 +205,21 @@ def _check_tree(tree: ast.Expression, text: str) -> None:
             raise _error(f"the expression has more than {MAX_NODES} syntax nodes", text, text[:40])
         if depth > MAX_DEPTH:
             raise _error(f"the expression nests more than {MAX_DEPTH} levels deep", text, _fragment(text, node))
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.operator, ast.unaryop, ast.expr_context)):
+                continue
+            same_chain = child is getattr(node, "left", None) and _chain_group(child) == _chain_group(node) != ""
+            stack.append((child, depth if same_chain else depth + 1))
+
+
+def _chain_group(node: ast.AST) -> str:
+    """Which left-associated chain a binary node continues: sums (+ −), products (* /), or none."""
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            return "sum"
+        if isinstance(node.op, (ast.Mult, ast.Div)):
+            return "product"
+    return ""
 
 
 _OPERATORS: Mapping[type, str] = MappingProxyType(
@@ -285,12 +303,21 @@ class _Builder:
             fragment = _fragment(self.text, node)
             what = f"'^' in \"{fragment}\" is XOR in Python (write '**' for a power, or parse with caret_is_power=True)"
             raise _error(what, self.text, fragment)
-        left, right = self.build(node.left), self.build(node.right)
         if isinstance(node.op, ast.Pow):
-            self.check_power(left, right, node)
+            base, exponent = self.build(node.left), self.build(node.right)
+            self.check_power(base, exponent, node)
+            return self.checked(self.compute(operator.pow, (base, exponent), node), node)
+        # A chain a + b - c + … (or a*b/c*…) is walked in a loop, not by recursion on its length, and built left
+        # to right exactly as Python would group it (0.83/29 is not 0.83*(1/29) in floating point).
+        chain = [node]
+        while _chain_group(chain[-1].left) == _chain_group(node):
+            chain.append(chain[-1].left)
         operation = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
-        result = self.compute(operation.get(type(node.op), operator.pow), (left, right), node)
-        return self.checked(result, node)
+        result = self.build(chain[-1].left)
+        for link in reversed(chain):
+            right = self.build(link.right)
+            result = self.checked(self.compute(operation[type(link.op)], (result, right), link), link)
+        return result
 
     def checked(self, result: sp.Expr, node: ast.AST) -> sp.Expr:
         """Bound the numbers SymPy computed for ``node`` before they are used further.

@@ -68,7 +68,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from theory.parse import ExpressionSyntaxError, parse_expression
+from theory.parse import CONSTANTS, FUNCTIONS, ExpressionSyntaxError, parse_expression
 
 __all__ = ["LEVELS", "R2_NUMERIC", "Verdict", "equivalent", "simplify_opinion"]
 
@@ -204,14 +204,18 @@ def equivalent(
 def _known_names(candidate: Any, reference: Any, domain: Any) -> list[str]:
     """The names a string argument may use: the box's symbols, else those of the non-string argument(s)."""
     if isinstance(domain, Mapping):
-        return [str(name) for name in domain]
-    names = {s.name for v in (candidate, reference) if isinstance(v, sp.Basic) for s in v.free_symbols}
-    if isinstance(candidate, str) and isinstance(reference, str):
+        names = set(map(str, domain))
+    elif isinstance(candidate, str) and isinstance(reference, str):
         raise ValueError(
             "with a sampler domain, candidate and reference cannot both be strings: the symbols they may use are "
             "unknown; pass one of them as a SymPy expression, or give a box domain {name: (lo, hi)}"
         )
-    return sorted(names)
+    else:
+        names = {s.name for v in (candidate, reference) if isinstance(v, sp.Basic) for s in v.free_symbols}
+    # a name that is no identifier (W[0]) or is a function's or constant's name cannot be written in text
+    return sorted(
+        n for n in names if n.isidentifier() and not n.startswith("__") and n not in {**FUNCTIONS, **CONSTANTS}
+    )
 
 
 def _expr(value: Any, role: str, known: list[str]) -> sp.Expr:

@@ -277,3 +277,18 @@ def test_the_zero_guard_accepts_round_off_at_a_zero_and_hides_nothing_above_it()
     spike = rewrite + sp.Float("1e-25") * sp.exp(-(10**6) * (a - 1) ** 2)
     verdict = equivalent(spike, reference, domain=_at_the_zero, simplify_timeout=0)
     assert verdict.level != "exact" and verdict.max_error > 0.5, verdict
+
+
+def test_strings_use_the_box_names_or_with_a_sampler_those_of_the_other_argument():
+    a = sp.Symbol("a")
+
+    def sampler(rng, n):
+        return {"a": rng.uniform(1, 2, n)}
+
+    assert equivalent("2*a - a", a, domain=sampler, simplify_timeout=0).level == "exact"
+    with pytest.raises(ValueError, match="cannot both be strings"):
+        equivalent("a", "a", domain=sampler, simplify_timeout=0)
+    # a box key that cannot be written in text does not stop the others from being read
+    weird = sp.Symbol("W[0]")
+    box = {"a": (1, 2), "W[0]": (1, 2)}
+    assert equivalent("a + 1", a + 1 + 0 * weird, domain=box, simplify_timeout=0).level == "exact"

@@ -251,3 +251,13 @@ def test_equivalent_refuses_hostile_strings_before_any_side_effect(tmp_path, mon
         with pytest.raises(ExpressionSyntaxError, match="reference"):
             equivalent("x", text, domain={"x": (0, 1)})
     assert os.listdir(tmp_path) == []
+
+
+def test_long_sums_and_products_are_fine_but_deep_nesting_is_refused():
+    x = sp.Symbol("x")
+    terms = " + ".join(f"{k}*x**{k}" for k in range(1, 301))  # a chain is one level, whatever its length
+    assert parse_expression(terms, [x]) == sum(k * x**k for k in range(1, 301))
+    assert parse_expression("*".join(["x"] * 500) + "/2", [x]) == x**500 / 2
+    assert parse_expression("x**" * 40 + "x", [x]).count(sp.Pow) == 40
+    with pytest.raises(ExpressionSyntaxError, match="nests more than 100 levels"):
+        parse_expression("x**" * 101 + "x", [x])
