@@ -12,8 +12,9 @@ from types import MappingProxyType
 
 from theory import balance, decoupling, forgetting, modes, regression, riccati, riccati_fukumizu
 from theory.law import Assumption, AssumptionError, Law
+from theory.parse import ExpressionSyntaxError, parse_expression
 
-__all__ = ["LAWS", "Assumption", "AssumptionError", "Law", "get_law"]
+__all__ = ["LAWS", "Assumption", "AssumptionError", "ExpressionSyntaxError", "Law", "get_law", "parse_expression"]
 
 
 def _collect(*modules: object) -> Mapping[str, Law]:

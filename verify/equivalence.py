@@ -1,25 +1,46 @@
 """Is a discovered expression the law? `equivalent` answers with a graded, evidenced `Verdict`.
 
-The primary method is numerical and high-precision: both expressions are evaluated with mpmath at ``digits``
-significant digits (30 by default) at ``n_points`` (256 by default) random points of the domain, symbols
-matched by name. At 30 digits an exact rewrite — ``tanh`` for the logistic, a factored for an expanded
-polynomial, ``exp(a)exp(b)`` for ``exp(a + b)`` — differs from the reference by round-off, ≈ 1e-28 of its
-scale, whatever ``simplify`` makes of it; a near miss such as ``x + 5e-5·y³`` differs by 5e-5. The acceptance
-threshold ``10^(−digits/2)`` (1e-15 at 30 digits) sits in the middle of that gap on a log scale: far above
-round-off, far below any difference a fit could produce from float64 data. A perturbation smaller than the
-threshold (relative to the reference's scale on the domain) is not resolved, and `Verdict` says so by
-reporting the threshold.
+The primary method is numerical and high-precision: both expressions are evaluated with mpmath at
+``n_points`` (256 by default) random points of the domain, symbols matched by name, at ``2·digits`` significant
+digits for the comparison and again at ``digits`` (30 by default) to measure each value's round-off.
+
+The difference is measured **point by point against the local size of the two values**: at point i,
+
+    e_i = |c_i − r_i| / max(|c_i|, |r_i|, ν_i),
+
+where c, r are candidate and reference and ν_i = |c_i − c_i'| + |r_i − r_i'| is how much the ``digits``-digit
+values c', r' differ from the ``2·digits``-digit ones (their round-off). A global scale (the largest |r| on the
+domain) would hide a real difference where the reference is small: ``x**20 + x`` against ``x**20`` on (0, 10)
+differs by 100% near x = 0.5 but by 1e-19 of the largest value. The guard ν_i matters only near a zero of
+the values, where an exact rewrite differs by the round-off of its intermediate terms while both values are
+≈ 0. It cannot hide a difference that matters: it replaces the local size only where the ``digits``-digit
+evaluation has lost *all* its digits to cancellation (ν_i ≥ max(|c_i|, |r_i|)), and even there a difference
+larger than ``threshold`` times that round-off is still seen; at every other point the scale is the values
+themselves.
+
+Threshold: for an exact rewrite — ``tanh`` for the logistic, a factored for an expanded polynomial,
+``exp(a)exp(b)`` for ``exp(a + b)`` — e_i is round-off at ``2·digits`` digits, ≈ 10^(−2·digits) times the
+point's condition number, and the guard caps it near 10^(−digits) where that condition number is huge; so
+max e ≲ 10^(−digits) (1e-30 at 30 digits). A near miss such as ``x + 5e-5·y³`` has e up to 5e-5. The
+acceptance threshold ``10^(−digits/2)`` (1e-15 at 30 digits) sits in the middle of that gap on a log scale:
+far above round-off, far below any difference a fit could produce from float64 data. A perturbation smaller
+than the threshold *relative to the values at that point* is not resolved, and `Verdict` says so by reporting
+the threshold.
 
 Levels, strongest first:
 
 - ``exact``: candidate − reference vanishes at every point (to the threshold);
-- ``up_to_constants``: candidate = k·reference + c for constants k ≠ 0, c fitted at 30 digits, with the
-  same threshold on the residual (``Verdict.scale`` = k, ``Verdict.offset`` = c);
+- ``up_to_constants``: candidate = k·reference + c for constants k ≠ 0, c, fitted by least squares weighted
+  by 1/local scale and judged by the same pointwise measure: the residual c_i − (k·r_i + c) relative to
+  max(|c_i|, |k·r_i + c|, its round-off) stays under the threshold at every point
+  (``Verdict.scale`` = k, ``Verdict.offset`` = c);
 - ``numeric``: R² > 0.999 against the reference on ``n_points`` *held-out* points (a fresh draw);
 - ``none``: otherwise.
 
 SymPy's ``simplify(candidate − reference)`` runs as a timed second opinion in a child process
 (``Verdict.simplify`` is ``"zero"``, ``"nonzero"``, ``"timeout"`` or ``"error"``); it never overrides the numbers.
+Strings are read by `theory.parse.parse_expression` (never by ``sympify``, which evaluates its input), with the
+domain's names as the known symbols.
 
 >>> import sympy as sp
 >>> t, s, u0 = sp.symbols("t s u0", positive=True)
@@ -31,6 +52,8 @@ SymPy's ``simplify(candidate − reference)`` runs as a timed second opinion in 
 >>> x, y = sp.symbols("x y")
 >>> equivalent(x + sp.Float(5e-5) * y**3, x, domain={"x": (0, 1), "y": (0, 1)}, simplify_timeout=0).level
 'numeric'
+>>> equivalent(sp.exp(40 * x) + 1, sp.exp(40 * x), domain={"x": (0, 1)}, simplify_timeout=0).level
+'up_to_constants'
 """
 
 from __future__ import annotations
@@ -45,6 +68,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from theory.parse import CONSTANTS, FUNCTIONS, ExpressionSyntaxError, parse_expression
+
 __all__ = ["LEVELS", "R2_NUMERIC", "Verdict", "equivalent", "simplify_opinion"]
 
 Level = Literal["exact", "up_to_constants", "numeric", "none"]
@@ -58,9 +83,11 @@ MIN_POINTS = 200
 class Verdict:
     """How ``candidate`` relates to ``reference`` on ``domain``, with the numbers behind the level.
 
-    ``max_error``: max |candidate − reference| over the points, relative to ``reference_scale`` (the largest
-    |reference| there); ``residual``: the same after the best k·reference + c; ``r2``: on held-out points;
-    ``threshold``: the relative difference below which two expressions count as equal (10^(−digits/2)).
+    ``max_error``: the largest pointwise relative difference |c_i − r_i| / max(|c_i|, |r_i|, round-off_i) over
+    the points (see the module docstring); ``residual``: the same measure for c_i − (k·r_i + c0) after the
+    weighted fit; ``scale``, ``offset``: k and c0; ``r2``: on held-out points; ``threshold``: the pointwise
+    relative difference below which two expressions count as equal (10^(−digits/2)); ``reference_scale``: the
+    largest |reference| over the points, for context only (errors are no longer relative to it).
     """
 
     level: Level
@@ -109,18 +136,22 @@ def equivalent(
 
     ``domain`` maps every symbol name of either expression to an interval ``(lo, hi)``; a positive interval
     spanning more than two decades is sampled log-uniformly. For a domain that is not a box (e.g. a1 + a2 < s)
-    pass a sampler instead: ``domain(rng, n)`` returns ``{name: n values}`` for every symbol. An ``Eq`` reference is compared by its right side;
-    strings are parsed by SymPy. ``simplify_timeout`` ≤ 0 skips the SymPy second opinion (``"skipped"``).
+    pass a sampler instead: ``domain(rng, n)`` returns ``{name: n values}`` for every symbol. An ``Eq`` reference
+    is compared by its right side. Strings are read by `theory.parse.parse_expression` with the symbols of the
+    box ``domain`` (or, with a sampler, those of the other, non-string argument) as the known names.
+    ``simplify_timeout`` ≤ 0 skips the SymPy second opinion (``"skipped"``).
 
     Raises `ValueError` naming the problem for a symbol without an interval, an empty or non-finite interval,
-    ``n_points`` < 200, ``digits`` < 20, or a domain where the reference is undefined at most points.
+    ``n_points`` < 200, ``digits`` < 20, or a domain where the reference is undefined at most points;
+    `theory.parse.ExpressionSyntaxError` (a `ValueError`) for a string that is not an allowed expression.
 
     >>> x = sp.Symbol("x")
     >>> equivalent(3 * x + 1, x, domain={"x": (0, 2)}, simplify_timeout=0).level
     'up_to_constants'
     """
-    cand = _expr(candidate, "candidate")
-    ref = _expr(reference, "reference")
+    known = _known_names(candidate, reference, domain)
+    cand = _expr(candidate, "candidate", known)
+    ref = _expr(reference, "reference", known)
     if n_points < MIN_POINTS:
         raise ValueError(f"n_points must be ≥ {MIN_POINTS} for a verdict, got {n_points}")
     if digits < 20:
@@ -137,19 +168,19 @@ def equivalent(
     threshold = 10.0 ** (-digits / 2)
 
     rng = np.random.default_rng(seed)
-    with mpmath.workdps(digits):
-        f_cand, f_ref = _compile(cand, names), _compile(ref, names)
-        c, r = _evaluate(f_cand, f_ref, sample(n_points, rng))
+    f_cand, f_ref = _compile(cand, names), _compile(ref, names)
+    with mpmath.workdps(2 * digits):
+        c, r, noise = _evaluate_twice(f_cand, f_ref, sample(n_points, rng), digits)
         ref_scale = max((abs(v) for v in r), default=mpmath.mpf(0))
-        unit = ref_scale if ref_scale > 0 else mpmath.mpf(1)
-        max_error = max(abs(a - b) for a, b in zip(c, r, strict=True)) / unit
-        k, c0, residual = _affine_fit(c, r, unit)
+        max_error = max(_relative(a - b, (a, b), nu) for a, b, nu in zip(c, r, noise, strict=True))
+        k, c0, residual = _affine_fit(c, r, noise, digits, threshold)
+    with mpmath.workdps(digits):
         c_out, r_out = _evaluate(f_cand, f_ref, sample(n_points, rng))
         r2 = _r2(c_out, r_out)
 
     if max_error <= threshold:
         level: Level = "exact"
-    elif residual <= threshold and abs(k) > threshold:
+    elif residual <= threshold and k != 0:
         level = "up_to_constants"
     elif r2 > R2_NUMERIC:
         level = "numeric"
@@ -170,12 +201,29 @@ def equivalent(
     )
 
 
-def _expr(value: Any, role: str) -> sp.Expr:
+def _known_names(candidate: Any, reference: Any, domain: Any) -> list[str]:
+    """The names a string argument may use: the box's symbols, else those of the non-string argument(s)."""
+    if isinstance(domain, Mapping):
+        names = set(map(str, domain))
+    elif isinstance(candidate, str) and isinstance(reference, str):
+        raise ValueError(
+            "with a sampler domain, candidate and reference cannot both be strings: the symbols they may use are "
+            "unknown; pass one of them as a SymPy expression, or give a box domain {name: (lo, hi)}"
+        )
+    else:
+        names = {s.name for v in (candidate, reference) if isinstance(v, sp.Basic) for s in v.free_symbols}
+    # a name that is no identifier (W[0]) or is a function's or constant's name cannot be written in text
+    return sorted(
+        n for n in names if n.isidentifier() and not n.startswith("__") and n not in {**FUNCTIONS, **CONSTANTS}
+    )
+
+
+def _expr(value: Any, role: str, known: list[str]) -> sp.Expr:
     if isinstance(value, str):
         try:
-            value = sp.sympify(value)
-        except (sp.SympifyError, SyntaxError, TypeError) as exc:
-            raise ValueError(f"{role} {value!r} is not a SymPy expression: {exc}") from None
+            value = parse_expression(value, known)
+        except ExpressionSyntaxError as exc:
+            raise ExpressionSyntaxError(f"{role}: {exc}", exc.text, exc.fragment) from None
     if isinstance(value, sp.Equality):
         value = value.rhs
     if not isinstance(value, sp.Expr):
@@ -274,20 +322,89 @@ def _real(f: Any, args: list) -> Any:
     return v if mpmath.isfinite(v) else None
 
 
-def _affine_fit(c: list, r: list, unit: Any) -> tuple[Any, Any, Any]:
-    """Least squares c ≈ k·r + c0 at the working precision; returns (k, c0, max residual / scale)."""
+def _evaluate_twice(
+    f_cand: Callable[..., Any], f_ref: Callable[..., Any], points: np.ndarray, digits: int
+) -> tuple[list, list, list]:
+    """Values at 2·digits (the comparison) and each point's round-off ν_i at ``digits`` digits.
+
+    ν_i = |c_i − c_i'| + |r_i − r_i'| with c', r' evaluated at ``digits``: round-off shrinks by about
+    10^(−digits) from one to the other, so ν_i is the ``digits``-digit error and exceeds the error of c_i, r_i
+    by that factor. Points are dropped, or the candidate marked undefined, as in `_evaluate`, if that happens
+    at either precision.
+    """
+    values = {}
+    for precision in (2 * digits, digits):  # one precision switch per pass, not per point: it costs as much
+        with mpmath.workdps(precision):
+            values[precision] = [
+                (_real(f_cand, args), _real(f_ref, args))
+                for args in ([mpmath.mpf(float(v)) for v in row] for row in points)
+            ]
+    c_vals, r_vals, noise = [], [], []
+    with mpmath.workdps(2 * digits):
+        for (c, r), (c_lo, r_lo) in zip(values[2 * digits], values[digits], strict=True):
+            if r is None or r_lo is None:
+                continue
+            r_vals.append(r)
+            if c is None or c_lo is None:
+                c_vals.append(mpmath.inf)
+                noise.append(mpmath.mpf(0))
+            else:
+                c_vals.append(c)
+                noise.append(abs(c - c_lo) + abs(r - r_lo))
+    if len(r_vals) < MIN_POINTS // 2:
+        raise ValueError(
+            f"the reference is undefined (not finite or not real) at {len(points) - len(r_vals)} of {len(points)} "
+            "points of the domain; restrict the domain to where the law holds"
+        )
+    return c_vals, r_vals, noise
+
+
+def _relative(difference: Any, values: tuple, noise: Any) -> Any:
+    """|difference| relative to the local size of ``values`` (guarded by their round-off ``noise``)."""
+    if difference == 0:
+        return mpmath.mpf(0)
+    if not mpmath.isfinite(difference):
+        return mpmath.inf
+    return abs(difference) / max(max(abs(v) for v in values), noise)
+
+
+def _affine_fit(c: list, r: list, noise: list, digits: int, threshold: float) -> tuple[Any, Any, Any]:
+    """c ≈ k·r + c0 by least squares weighted by 1/local scale; returns (k, c0, max pointwise relative residual).
+
+    The weights 1/max(|c_i|, |r_i|, ν_i) make every point count by its *relative* misfit, as in the exact
+    check, so a region where the values are small is fitted as closely as one where they are large. The
+    residual at point i is judged against max(|c_i|, |k·r_i + c0|, g_i), where the guard g_i is the round-off
+    of c_i and k·r_i + c0 at ``digits`` digits: the round-off ν_i of the values (k times the reference's part)
+    plus 10^(−digits)·(|k·r_i| + |c0|) for forming k·r_i + c0. Like ν_i in the exact check it replaces the local
+    size only where that size has cancelled below its own round-off.
+    """
     if any(not mpmath.isfinite(v) for v in c):
         return mpmath.mpf(0), mpmath.mpf(0), mpmath.inf
-    n = len(r)
-    mean_r, mean_c = mpmath.fsum(r) / n, mpmath.fsum(c) / n
-    var_r = mpmath.fsum((v - mean_r) ** 2 for v in r)
-    if var_r <= (mpmath.mpf(10) ** (-mpmath.mp.dps) * unit) ** 2 * n:  # constant reference: only an offset
+    weights = [
+        1 / max(abs(a), abs(b), nu) ** 2 if max(abs(a), abs(b), nu) > 0 else mpmath.mpf(1)
+        for a, b, nu in zip(c, r, noise, strict=True)
+    ]
+    total = mpmath.fsum(weights)
+    mean_r = mpmath.fsum(w * v for w, v in zip(weights, r, strict=True)) / total
+    mean_c = mpmath.fsum(w * v for w, v in zip(weights, c, strict=True)) / total
+    var_r = mpmath.fsum(w * (v - mean_r) ** 2 for w, v in zip(weights, r, strict=True))
+    spread_r = max(abs(v - mean_r) for v in r)
+    constant = spread_r <= max(noise)  # the reference does not vary beyond its own round-off
+    if constant:  # a constant reference: only an offset can be fitted (k·r and c0 are not separable)
         k = mpmath.mpf(1)
     else:
-        k = mpmath.fsum((a - mean_c) * (b - mean_r) for a, b in zip(c, r, strict=True)) / var_r
+        k = mpmath.fsum(w * (a - mean_c) * (b - mean_r) for w, a, b in zip(weights, c, r, strict=True)) / var_r
+        # k must really be non-zero: the part k·(r − mean r) it explains must be resolved at the threshold,
+        # relative to the candidate's size; otherwise the candidate is a constant and the fit means nothing.
+        if abs(k) * spread_r <= threshold * max(abs(v) for v in c):
+            k = mpmath.mpf(0)
     c0 = mean_c - k * mean_r
-    scale = max(unit, max(abs(v) for v in c))
-    residual = max(abs(a - (k * b + c0)) for a, b in zip(c, r, strict=True)) / scale
+    unit = mpmath.mpf(10) ** (-digits)
+    residual = mpmath.mpf(0)
+    for a, b, nu in zip(c, r, noise, strict=True):
+        fitted = k * b + c0
+        guard = nu * max(1, abs(k)) + unit * (abs(k * b) + abs(c0))
+        residual = max(residual, _relative(a - fitted, (a, fitted), guard))
     return k, c0, residual
 
 
@@ -302,8 +419,8 @@ def _r2(c: list, r: list) -> Any:
     return 1 - ss_res / ss_tot
 
 
-def _simplify_zero(text: str, queue: Any) -> None:
-    queue.put(sp.simplify(sp.sympify(text)) == 0)
+def _simplify_zero(difference: sp.Expr, queue: Any) -> None:
+    queue.put(sp.simplify(difference) == 0)
 
 
 def simplify_opinion(cand: sp.Expr, ref: sp.Expr, timeout: float) -> str:
@@ -318,7 +435,9 @@ def simplify_opinion(cand: sp.Expr, ref: sp.Expr, timeout: float) -> str:
     if timeout <= 0:
         return "skipped"
     rename = {s: sp.Symbol(s.name) for s in cand.free_symbols | ref.free_symbols}
-    difference = sp.srepr((cand - ref).xreplace(rename))
+    # The expression object itself goes to the child (as is under fork, pickled under spawn): no text is ever
+    # turned back into an expression, so nothing in it can be evaluated as code.
+    difference = (cand - ref).xreplace(rename)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     queue = context.Queue()

@@ -7,6 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from theory import get_law
+from theory.parse import ExpressionSyntaxError
 from verify.equivalence import LEVELS, equivalent
 
 x, y = sp.symbols("x y", positive=True)
@@ -177,8 +178,10 @@ def test_reference_undefined_on_the_domain_is_an_error():
 
 
 def test_unparseable_and_infinite_inputs():
-    with pytest.raises(ValueError, match="not a SymPy expression"):
+    with pytest.raises(ExpressionSyntaxError, match=r'candidate: invalid syntax near "x \+\* 2"'):
         equivalent("x +* 2", "x", domain={"x": (0, 1)})
+    with pytest.raises(ExpressionSyntaxError, match='reference: unknown name "y"'):  # only the domain's names
+        equivalent("x", "y", domain={"x": (0, 1)})
     with pytest.raises(ValueError, match="infinity"):
         equivalent(sp.oo, "x", domain={"x": (0, 1)})
     with pytest.raises(TypeError, match="SymPy expression"):
@@ -199,3 +202,93 @@ def test_a_sampler_gives_domains_that_are_not_boxes():
         equivalent(law, law, domain={"a": (0.5, 1), "b": (0.5, 1)}, simplify_timeout=0)
     with pytest.raises(ValueError, match="no values for symbol"):
         equivalent(law, law, domain=lambda rng, n: {"a": rng.uniform(0, 1, n)}, simplify_timeout=0)
+
+
+# -- the difference is measured point by point against the local size of the values ---------------------------
+# Each case below was `exact` (or `up_to_constants`) when the error was relative to the largest |reference| on
+# the domain: the difference lives where the reference is small. The levels are what they must be.
+
+
+def test_a_difference_where_the_reference_is_small_is_seen():
+    a = sp.Symbol("x")
+    verdict = equivalent(a**20 + a, a**20, domain={"x": (0, 10)}, simplify_timeout=0)
+    # near x = 0.5 the candidate is twice the reference; x**20 dominates the variance, so R² ≈ 1
+    assert verdict.level == "numeric", verdict
+    assert verdict.max_error > 0.4
+
+
+def test_an_added_constant_under_a_steep_exponential_is_up_to_constants():
+    a = sp.Symbol("x")
+    verdict = equivalent(sp.exp(40 * a) + 1, sp.exp(40 * a), domain={"x": (0, 1)}, simplify_timeout=0)
+    assert verdict.level == "up_to_constants", verdict
+    assert verdict.max_error > 0.1  # 1/(e^{40x} + 1) is ≈ ½ near x = 0
+    assert verdict.scale == pytest.approx(1.0, rel=1e-14) and verdict.offset == pytest.approx(1.0, rel=1e-14)
+    # and the fit is judged pointwise: a small non-affine term near x = 0 is no longer absorbed
+    bent = equivalent(sp.exp(40 * a) + 1 + sp.Float("1e-3") * a, sp.exp(40 * a), domain={"x": (0, 1)})
+    assert bent.level == "numeric" and bent.residual > 1e-6, bent
+
+
+def test_a_rational_function_with_a_pole_at_the_edge_of_the_domain():
+    y = sp.Symbol("y")
+    reference = (1 + y) / y  # pole at y = 0; the log-uniform draw reaches y ≈ 1e-12, where |reference| ≈ 1e12
+    candidate = reference + sp.Float("1e-9") * y**2  # relative 1e-9 near y = 1, 1e-33 near the pole
+    verdict = equivalent(candidate, reference, domain={"y": (1e-12, 1.0)}, simplify_timeout=0)
+    assert verdict.level == "numeric", verdict
+    assert 1e-10 < verdict.max_error < 1e-8
+    assert equivalent(sp.cancel(reference), reference, domain={"y": (1e-12, 1.0)}).level == "exact"
+
+
+def test_a_difference_in_one_corner_of_the_box_is_seen():
+    a, b = sp.symbols("x y")
+    reference = sp.exp(10 * a + 10 * b)  # up to e^60 ≈ 1e26 at the far corner, ≈ 1 at the origin
+    bump = sp.Float("1e-3") * sp.exp(-50 * (a**2 + b**2))  # lives only within ~0.5 of the origin
+    verdict = equivalent(reference + bump, reference, domain={"x": (0, 3), "y": (0, 3)}, simplify_timeout=0)
+    assert verdict.level == "numeric", verdict
+    assert verdict.max_error > 1e-8
+
+
+def test_catastrophic_cancellation_in_float64_is_still_exact():
+    a = sp.Symbol("x")
+    # 1 − cos x loses 2·log10(1/x) digits (up to 24 at x = 1e-12): in float64 the candidate is 0. At 30 digits
+    # alone it kept ~6 digits, so an error relative to the values (1e-6) would have rejected this identity.
+    candidate = (1 - sp.cos(a)) / a**2
+    reference = 2 * sp.sin(a / 2) ** 2 / a**2
+    verdict = equivalent(candidate, reference, domain={"x": (1e-12, 1e-6)}, simplify_timeout=0)
+    assert verdict.level == "exact", verdict
+    assert verdict.max_error < 1e-20
+
+
+def _at_the_zero(rng, n):
+    """Half the points exactly at x = 1, the zero of sin(πx); the rest uniform on (0, 2)."""
+    x_values = rng.uniform(0, 2, n)
+    x_values[: n // 2] = 1.0
+    return {"x": x_values}
+
+
+def test_the_zero_guard_accepts_round_off_at_a_zero_and_hides_nothing_above_it():
+    a = sp.Symbol("x")
+    reference = sp.sin(sp.pi * a)
+    # at x = 1 the reference is round-off (sin of a 60-digit π ≈ 1e-60) and the candidate exactly 0: both
+    # values are ≈ 0, so without the guard the relative difference there would be 1
+    rewrite = -sp.sin(sp.pi * (a - 1))
+    verdict = equivalent(rewrite, reference, domain=_at_the_zero, simplify_timeout=0)
+    assert verdict.level == "exact", verdict
+    # a difference of 1e-25 that lives only at the zero is far above the 30-digit round-off (1e-30): seen
+    spike = rewrite + sp.Float("1e-25") * sp.exp(-(10**6) * (a - 1) ** 2)
+    verdict = equivalent(spike, reference, domain=_at_the_zero, simplify_timeout=0)
+    assert verdict.level != "exact" and verdict.max_error > 0.5, verdict
+
+
+def test_strings_use_the_box_names_or_with_a_sampler_those_of_the_other_argument():
+    a = sp.Symbol("a")
+
+    def sampler(rng, n):
+        return {"a": rng.uniform(1, 2, n)}
+
+    assert equivalent("2*a - a", a, domain=sampler, simplify_timeout=0).level == "exact"
+    with pytest.raises(ValueError, match="cannot both be strings"):
+        equivalent("a", "a", domain=sampler, simplify_timeout=0)
+    # a box key that cannot be written in text does not stop the others from being read
+    weird = sp.Symbol("W[0]")
+    box = {"a": (1, 2), "W[0]": (1, 2)}
+    assert equivalent("a + 1", a + 1 + 0 * weird, domain=box, simplify_timeout=0).level == "exact"
