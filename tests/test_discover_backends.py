@@ -189,8 +189,17 @@ def test_sindy_validates_its_options(table: pd.DataFrame) -> None:
         discover.discover(table, "du", backend="sindy", librar=("poly", 2))
     with pytest.raises(ValueError, match="optimizer"):
         discover.discover(table, "du", backend="sindy", optimizer="lasso")
-    with pytest.raises(ValueError, match="'v'"):
+    with pytest.raises(ValueError, match='unknown name "v"'):
         discover.discover(table, "du", backend="sindy", library=["u*v"])
+
+
+def test_sindy_library_text_is_parsed_never_run(table: pd.DataFrame, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    hostile = ["__import__('os').system('touch pwned')", "u.__class__", "open('pwned', 'w')"]
+    for text in hostile:  # sp.parse_expr, used here before, ran each of these
+        with pytest.raises(ValueError, match="library term"):
+            discover.discover(table, "du", backend="sindy", library=[text, "u"])
+    assert not list(tmp_path.iterdir())
 
 
 # -- pysr ---------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import sympy as sp
 from discover.backends.base import AbstractBackend, BackendUnavailable, Budget, RawCandidate, check_options
 from discover.backends.base import feature_symbols as _feature_symbols
 from discover.progress import Reporter
+from theory.parse import parse_expression
 
 __all__ = ["PySRBackend"]
 
@@ -110,7 +111,9 @@ class PySRBackend(AbstractBackend):
         rename = dict(zip(placeholders, _feature_symbols(features), strict=True))
         candidates = []
         for row in model.equations_.itertuples():
-            expr = sp.sympify(row.sympy_format)
+            expr = row.sympy_format  # PySR stores SymPy objects; text goes through the allow-list parser
+            if not isinstance(expr, sp.Basic):
+                expr = parse_expression(str(expr), placeholders)
             expr = expr.xreplace({s: rename[s.name] for s in expr.free_symbols if s.name in rename})
             candidates.append(RawCandidate(expr, int(row.complexity), float(row.loss)))
         return candidates

@@ -43,6 +43,7 @@ import sympy as sp
 from discover.backends.base import AbstractBackend, BackendUnavailable, Budget, RawCandidate, check_options
 from discover.backends.base import feature_symbols as _feature_symbols
 from discover.progress import Reporter
+from theory.parse import ExpressionSyntaxError, parse_expression
 
 __all__ = ["SindyBackend", "library_terms"]
 
@@ -248,8 +249,11 @@ def _poly_powers(ps: Any, degree: int, n_features: int, X: np.ndarray | None) ->
 
 
 def _parse_term(term: str | sp.Expr, by_name: dict[str, sp.Symbol]) -> sp.Expr:
-    if isinstance(term, str):
-        expr = sp.parse_expr(term, local_dict=dict(by_name))
+    if isinstance(term, str):  # the allow-list parser: a library option is text, never code
+        try:
+            expr = parse_expression(term, by_name)
+        except ExpressionSyntaxError as err:
+            raise ValueError(f"backend 'sindy': library term {term!r}: {err}") from None
     else:  # match the caller's symbols to ours by name, whatever their assumptions
         expr = term.xreplace({s: by_name[s.name] for s in term.free_symbols if s.name in by_name})
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in by_name)
@@ -257,4 +261,4 @@ def _parse_term(term: str | sp.Expr, by_name: dict[str, sp.Symbol]) -> sp.Expr:
         raise ValueError(
             f"backend 'sindy': library term {term!r} uses {unknown}, which are not features {list(by_name)}"
         )
-    return sp.sympify(expr)
+    return expr
