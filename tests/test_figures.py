@@ -195,3 +195,25 @@ def test_refusal_summary_quotes_no_round_off_singular_value():
     check = run_check("reversal_saddle", "theorem_3_1_refuses_reversal", seed=0)
     assert check.passed and not ROUNDOFF_NUMBER.findall(check.summary), check.summary
     assert "σ_min(B) = " in check.evidence["messages"][0]  # the full message is kept in the evidence
+
+
+def test_round_off_figure_is_the_same_whatever_the_thread_count():
+    """The null-space drift is pure round-off (the law says 0): its digits change with BLAS summation order, so the
+    figure draws it clipped at its stated floor. Before that clip, 1 and 2 torch threads gave different PNGs."""
+    import hashlib
+
+    import torch
+
+    from verify.report import figures_for
+    from verify.suite import run_check
+
+    before = torch.get_num_threads()
+    digests = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            check = run_check("nullspace_preservation", "deep_first_layer", 0)
+            digests.append([hashlib.sha256(render()).hexdigest() for _, _, render in figures_for("x", [check])])
+    finally:
+        torch.set_num_threads(before)
+    assert digests[0] and digests[0] == digests[1]

@@ -47,6 +47,10 @@ def shallow(seed: int) -> tuple[bool, str, dict]:
     return ok, summary, {}
 
 
+# Round-off floor of the deep check: 2000 GD steps accumulate ≤ 4e-14 (observed); 1e-12 is a hundredth of TOL.
+DRIFT_FLOOR = 1e-12
+
+
 @check("nullspace_preservation", "deep_first_layer")
 def deep(seed: int) -> tuple[bool, str, dict]:
     """Depth 2 and 3 (width 30): W1(t)Q_x = W1(0)Q_x at every recorded time, and AQ_x = W_{L:2}(t)W1(0)Q_x."""
@@ -61,8 +65,9 @@ def deep(seed: int) -> tuple[bool, str, dict]:
         W1 = traj.weights[0][:, 0]
         worst_w1 = max(worst_w1, float(np.max(np.abs(W1 @ Q - W1[0] @ Q))))
         drift = np.max(np.abs(W1 @ Q - W1[0] @ Q), axis=(1, 2))
-        # t = 0 is exactly 0; floor at float64 eps for the log axis
-        drift_curves.append((f"depth {len(sizes) - 1}", traj.t, np.maximum(drift, 2.0**-52)[:, None]))
+        # The law says 0: what GD shows is round-off, whose digits depend on the machine's BLAS and thread count.
+        # Drawn clipped at the summary's floor (1e-12), so the figure says "below the floor" reproducibly.
+        drift_curves.append((f"depth {len(sizes) - 1}", traj.t, np.maximum(drift, DRIFT_FLOOR)[:, None]))
         upper = traj.weights[-1][:, 0]
         for w in traj.weights[-2:0:-1]:
             upper = upper @ w[:, 0]
@@ -71,13 +76,13 @@ def deep(seed: int) -> tuple[bool, str, dict]:
     ok = worst_w1 <= TOL and worst_a <= TOL
     # round-off over 2000 GD steps (≤ 4e-14 observed): shown below 1e-12, a hundredth of the tol
     summary = (
-        f"max|W1(t)Q_x − W1(0)Q_x|: {error_text(worst_w1, floor=1e-12)}, "
-        f"max|AQ_x − W_{{L:2}}W1(0)Q_x|: {error_text(worst_a, floor=1e-12)} (tol {TOL:g})"
+        f"max|W1(t)Q_x − W1(0)Q_x|: {error_text(worst_w1, floor=DRIFT_FLOOR)}, "
+        f"max|AQ_x − W_{{L:2}}W1(0)Q_x|: {error_text(worst_a, floor=DRIFT_FLOOR)} (tol {TOL:g})"
     )
     curves = Curves(
         "nullspace_preservation: GD's first-layer null-space drift max|W1(t)Q_x − W1(0)Q_x| (law: 0)",
         "t / τ",
-        "max abs deviation",
+        f"max abs deviation (< {DRIFT_FLOOR:g} drawn at {DRIFT_FLOOR:g})",
         tuple(drift_curves),
         None,
         logy=True,
