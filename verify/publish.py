@@ -224,14 +224,13 @@ def publish(
     out: Path,
     files: Sequence[ReportFile],
     *,
-    replace_owners: Iterable[str] | None = None,
     owners: Mapping[str, Mapping[str, Any]] | None = None,
     force: bool = False,
 ) -> None:
     """Write ``files`` into the directory ``out`` (see the module docstring for the guarantees).
 
-    Files that lawbook wrote earlier for an owner in ``replace_owners`` (default: the owners of ``files``) and
-    that are not written again are removed, so a renamed figure leaves no stale copy. ``owners`` updates the
+    Files that lawbook wrote earlier for an owner of ``files`` and that are not written again are removed, so a
+    renamed figure leaves no stale copy. ``owners`` updates the
     per-owner metadata kept in the manifest. Raises `PublishError` (a `ValueError`) naming the files that would
     be destroyed and the fix; ``force=True`` overwrites them.
     """
@@ -239,7 +238,7 @@ def publish(
     out, old = check_destination(out, force=force)
     if len(set(names)) != len(names):
         raise ValueError(f"a report names a file twice: {sorted({n for n in names if names.count(n) > 1})}")
-    replaced = set(replace_owners) if replace_owners is not None else {f.owner for f in files}
+    replaced = {f.owner for f in files}
     stale = {n for n, (o, _) in (old.files.items() if old else ()) if o in replaced and n not in names}
     if out.exists() and not force:
         _refuse_conflicts(out, old, [*names, *stale])
