@@ -194,7 +194,7 @@ def _padded_gd(archs: list[_Arch], eta: float, horizon: float, record_dt: float)
     """GD of every architecture as one zero-padded batch; QQᵀ of each at t = 0, record_dt, …, horizon.
 
     The step is that of `simulate.DeepLinear` with Σxx = I, written out in numpy with preallocated buffers
-    (for (56, 20, 20) stacks this is twice as fast as the generic torch step, and the step count, 16,000 at
+    (for (56, 20, 20) stacks this is twice as fast as the generic torch step, and the step count, 32,000 at
     η = 5e-4, is what sets the test's run time): E = W2W1 − Σyx, W1 ← W1 − ηW2ᵀE, W2 ← W2 − ηEW1ᵀ.
     """
     D = max(max(a.Ni, a.Nh, a.No) for a in archs)
