@@ -147,7 +147,7 @@ def agreement(
     for eta in etas:
         t, sim = simulate(eta)
         t_arr, sim = np.asarray(t, dtype=np.float64), np.asarray(sim, dtype=np.float64)
-        if t_arr.shape != sim.shape[: t_arr.ndim]:
+        if t_arr.ndim == 0 or sim.ndim == 0 or t_arr.shape[0] != sim.shape[0]:
             raise ValueError(f"simulate returned times of shape {t_arr.shape} for values of shape {sim.shape}")
         if not np.all(np.isfinite(sim)):
             raise ValueError(f"non-finite simulated values at η = {eta}")
@@ -195,11 +195,11 @@ def _richardson(runs: Sequence[tuple[float, np.ndarray, np.ndarray]], order: flo
     Each finer run is sampled at the coarse times (every 2^j-th record, checked against the times); level m
     combines neighbours as (2^{p+m−1}·R(η/2) − R(η)) / (2^{p+m−1} − 1), cancelling the η^{p+m−1} error term.
     """
-    _, t0, _ = runs[0]
+    t0 = runs[0][1].reshape(len(runs[0][1]), -1)[:, 0]
     values = []
     for j, (eta, t, sim) in enumerate(runs):
         step = 2**j
-        sampled_t, sampled = t[::step], sim[::step]
+        sampled_t, sampled = t.reshape(len(t), -1)[::step, 0], sim[::step]
         if sampled_t.shape != t0.shape or not np.allclose(
             sampled_t, t0, rtol=0, atol=1e-9 * max(1.0, np.abs(t0).max())
         ):
