@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from math import comb
+
 import numpy as np
 import sympy as sp
+from scipy.integrate import solve_ivp
 
 from simulate import DeepLinear, balanced_deep_init, decoupled_init, prescribed_task, train
 from theory import get_law
@@ -13,11 +16,14 @@ from verify.equivalence import Verdict, equivalent
 from verify.numbers import error_text
 from verify.suite import check
 
-# GD vs gradient flow for one mode: the observed global error is max|u_GD − u| = 0.745·η·s² for the logistic
-# law (LAWS.md §1.1, reproduced here to 3 digits), 0.50·η·s² for N = 3 and 0.80·η·s² for N = 4 (§1.3).
-# The tolerance 1.2·η·s_max² sits 50-140% above these constants, and far below an O(1) factor error
-# (a wrong factor 2 in the rate gives errors of order s).
-TOL_COEFF = 1.2
+# GD vs gradient flow for one mode. The tolerance is derived, not fitted: `gd_error_constant` integrates the
+# first-order global error of GD, max|u_GD − u| = c·η·s² + O(η²), giving c = 0.745 for the logistic law at s = 3
+# (LAWS.md §1.1 measured 0.745), 0.499 for N = 3 and 0.802 for N = 4 at s = 2, u0 = 0.05 (§1.3 measured 0.50, 0.80).
+# The O(η²) remainder is relative O(η·s) ≤ 3% at the largest η·s = 0.03 used here (observed: 0.745 vs 0.745,
+# 0.805 vs 0.802), so the measured constant must lie within ±TOL_MARGIN = 10% of the derived c, about three times
+# that remainder: two-sided, so a GD that is too accurate (another dynamics) fails as well as one that is off by
+# an O(1) factor (a wrong factor 2 in the rate gives errors of order s, c ≫ 1).
+TOL_MARGIN = 0.10
 ETAS = (0.01, 0.005, 0.0025)
 
 
@@ -98,6 +104,41 @@ def _mode_gd(law_name: str, depth: int, s: tuple[float, ...], u0: float, horizon
     return task, simulate
 
 
+def gd_error_constant(depth: int, s: float, u0: float, horizon: float) -> float:
+    """c in max_{t ≤ horizon} |u_GD(t) − u(t)| = c·η·s² + O(η²) for a balanced depth-N mode (τ = 1).
+
+    Each layer is a = u^{1/N} and GD on ½(s − u)² maps u to u(1 + η u^{(N−2)/N}(s − u))^N = u + η f(u) +
+    η² C(N,2) u^{2p−1}(s − u)² + O(η³), with f = N u^p (s − u), p = 2 − 2/N; the flow over η is
+    u + η f + ½η² f′f. The difference η²·g(u), g = C(N,2) u^{2p−1}(s − u)² − ½f′f, accumulates over steps of
+    length η into a global error η·E(t) with E′ = f′(u)E + g(u), E(0) = 0: integrated here with u′ = f(u).
+
+    >>> round(gd_error_constant(2, 3.0, 1e-3, 8.0), 3)  # the logistic constant of LAWS.md §1.1
+    0.745
+    """
+    p = 2 - 2 / depth
+
+    def f(u: float) -> float:
+        return depth * u**p * (s - u)
+
+    def df(u: float) -> float:
+        return depth * (p * u ** (p - 1) * (s - u) - u**p)
+
+    def rate(_: float, y: np.ndarray) -> list[float]:
+        u, e = y
+        g = comb(depth, 2) * u ** (2 * p - 1) * (s - u) ** 2 - 0.5 * df(u) * f(u)
+        return [f(u), df(u) * e + g]
+
+    # DOP853 at rtol 1e-11: E is accurate to ≈ 1e-9 relative, far below the 10% margin it sets
+    sol = solve_ivp(rate, (0.0, horizon), [u0, 0.0], method="DOP853", rtol=1e-11, atol=1e-13, dense_output=True)
+    return float(np.max(np.abs(sol.sol(np.linspace(0.0, horizon, 20001))[1])) / s**2)
+
+
+def _within_margin(result, c: float, s_max: float) -> tuple[bool, list[float]]:
+    """The measured err/(η s²) at each η, and whether each lies within ±TOL_MARGIN of the derived c."""
+    consts = [e / (eta * s_max**2) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
+    return all(abs(k / c - 1) <= TOL_MARGIN for k in consts), consts
+
+
 @check("logistic_mode", "gd_agreement")
 def logistic_gd(seed: int) -> tuple[bool, str, dict]:
     """GD on a decoupled balanced 3×3×3 network (s = 3, 2, 1; u0 = 1e-3; 8τ) against u(t) at three η."""
@@ -110,15 +151,17 @@ def logistic_gd(seed: int) -> tuple[bool, str, dict]:
     def theory(t: np.ndarray) -> np.ndarray:
         return law.numeric(t=t, tau=1.0, s=svals[None, :], u0=u0)
 
-    result = agreement(theory, simulate, ETAS, tolerance=lambda eta: TOL_COEFF * eta * max(s) ** 2)
-    consts = [e / (eta * max(s) ** 2) for e, eta in zip(result.max_abs_error, ETAS, strict=True)]
-    summary = f"{result}; err/(η s²) = {', '.join(f'{c:.3f}' for c in consts)}"
+    # the error is largest for the strongest mode (it scales as s²; the others' constants are 0.69, 0.61)
+    c = max(gd_error_constant(2, float(v), u0, 8.0) * v**2 for v in svals) / max(s) ** 2
+    result = agreement(theory, simulate, ETAS, tolerance=lambda eta: (1 + TOL_MARGIN) * c * eta * max(s) ** 2)
+    close, consts = _within_margin(result, c, max(s))
+    summary = f"{result}; err/(η s²) = {', '.join(f'{k:.3f}' for k in consts)} (derived {c:.3f} ± {TOL_MARGIN:.0%})"
     evidence = {
         "agreement": result,
         "ylabel": "mode strength u_α = ũ_αᵀ W2W1 ṽ_α",
         "columns": tuple(f"s = {v:g}" for v in s),  # the columns of u are the modes in decreasing s
     }
-    return result.passed, summary, evidence
+    return result.passed and close, summary, evidence
 
 
 def _depth_u_of_t(depth: int, s: float, u0: float, t: np.ndarray) -> np.ndarray:
@@ -198,15 +241,18 @@ def _depth_gd(depth: int, seed: int) -> tuple[bool, str, dict]:
     s, u0, horizon = 2.0, 0.05, 6.0
     _, simulate = _mode_gd("depth_mode", depth, (s,), u0, horizon, seed)
     # LAWS.md §1.3 at s = 2, u0 = 0.05: 2.0e-2 (N = 3) and 3.2e-2 (N = 4) at η = 0.01, i.e. 0.50 and 0.80·η·s²
+    c = gd_error_constant(depth, s, u0, horizon)
     result = agreement(
         lambda t: _depth_u_of_t(depth, s, u0, t[:, 0])[:, None],
         simulate,
         ETAS,
-        tolerance=lambda eta: TOL_COEFF * eta * s**2,
+        tolerance=lambda eta: (1 + TOL_MARGIN) * c * eta * s**2,
     )
+    close, consts = _within_margin(result, c, s)
     return (
-        result.passed,
-        f"N={depth}, s={s}, u0={u0}: {result}",
+        result.passed and close,
+        f"N={depth}, s={s}, u0={u0}: {result}; err/(η s²) = {', '.join(f'{k:.3f}' for k in consts)} "
+        f"(derived {c:.3f} ± {TOL_MARGIN:.0%})",
         {"agreement": result, "ylabel": f"mode strength u (N = {depth})"},
     )
 
