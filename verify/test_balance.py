@@ -61,3 +61,17 @@ def test_bad_input():
         imbalance([np.ones((3, 2)), np.ones((2, 2))])
     with pytest.raises(ValueError, match="positive"):
         gd_drift([np.ones((2, 2))] * 2, -1.0)
+
+
+def test_check_helpers_agree_with_the_library_helpers():
+    """The checks compute D_l and the law's drift independently of `imbalance` and `gd_drift` (the helpers they
+    verify, which must not supply their own tolerance); both routes must give the same matrices."""
+    from verify.suite.balance import _imbalances, _law_drifts
+
+    rng = np.random.default_rng(3)
+    ws = [rng.normal(size=(5, 4)), rng.normal(size=(5, 5)), rng.normal(size=(3, 5))]
+    gs = [rng.normal(size=w.shape) for w in ws]
+    for mine, theirs in zip(_imbalances(ws), imbalance(ws), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-14, atol=1e-14)  # same products: equal to round-off
+    for mine, theirs in zip(_law_drifts(gs, 0.05), gd_drift(gs, 0.05), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-14, atol=1e-16)

@@ -9,6 +9,7 @@ from simulate import task_sequence
 from theory import AssumptionError, get_law
 from theory.forgetting import irreducible_loss, task_distance, task_loss
 from verify.conftest import law_checks
+from verify.suite.forgetting import loss_identity_error
 
 law = get_law("forgetting_task_distance")
 
@@ -50,3 +51,23 @@ def test_bad_input():
         task_loss(np.full((2, 2), np.nan), np.eye(2), np.eye(2))
     with pytest.raises(AssumptionError, match="rank-Nh truncation"):
         law.check(Nh=1, sigma_yx=np.eye(2))
+
+
+def test_loss_identity_check_detects_a_wrong_law():
+    """The check's comparison against the items is not vacuous: dropping the irreducible loss c_i, or the ½,
+    leaves an error of the size of what was dropped; the true law leaves round-off."""
+    tasks = task_sequence(2, 4, 3, 40, 0.3, seed=5, noise=0.5)
+    Ws = np.random.default_rng(5).normal(size=(3, 3, 4))
+
+    def true_law(W, task):
+        return law.numeric(d=task_distance(task.sigma_yx, W), c=task.irreducible_loss())
+
+    def without_c(W, task):
+        return law.numeric(d=task_distance(task.sigma_yx, W), c=0.0)
+
+    def without_half(W, task):
+        return task_distance(task.sigma_yx, W) ** 2 + task.irreducible_loss()
+
+    assert loss_identity_error(true_law, tasks, Ws) < 1e-12  # round-off of O(10) sums of O(1) terms
+    assert loss_identity_error(without_c, tasks, Ws) >= 0.9 * min(t.irreducible_loss() for t in tasks)
+    assert loss_identity_error(without_half, tasks, Ws) > 0.1
