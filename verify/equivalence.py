@@ -170,7 +170,7 @@ def equivalent(
     rng = np.random.default_rng(seed)
     f_cand, f_ref = _compile(cand, names), _compile(ref, names)
     with mpmath.workdps(2 * digits):
-        c, r, noise = _evaluate_twice(f_cand, f_ref, sample(n_points, rng), digits)
+        c, r, noise = _evaluate_twice(f_cand, f_ref, sample(n_points, rng), digits, threshold)
         ref_scale = max((abs(v) for v in r), default=mpmath.mpf(0))
         max_error = max(_relative(a - b, (a, b), nu) for a, b, nu in zip(c, r, noise, strict=True))
         k, c0, residual = _affine_fit(c, r, noise, digits, threshold)
@@ -322,15 +322,26 @@ def _real(f: Any, args: list) -> Any:
     return v if mpmath.isfinite(v) else None
 
 
+# Precision escalation for points that disagree: an exact identity whose terms cancel by more digits than
+# ``digits`` (dp/dt = (2 − 2s·p)/τ near p = 1/s, e.g. 49 digits of cancellation) can round to exactly 0 at
+# ``digits``, so ν_i underestimates that evaluation's round-off and the point looks like a real difference. Such a
+# point is evaluated again with ``digits`` doubled (then doubled once more): the difference of an exact identity
+# shrinks by ~10^(−digits) at each doubling, a real difference does not change, so escalation can only clear
+# round-off, never hide a difference that is there. Only points whose ``digits``-digit evaluation lost more than
+# half its digits are re-measured (`_suspect`), so a wrong candidate costs no extra evaluations elsewhere.
+ESCALATIONS = 2
+
+
 def _evaluate_twice(
-    f_cand: Callable[..., Any], f_ref: Callable[..., Any], points: np.ndarray, digits: int
+    f_cand: Callable[..., Any], f_ref: Callable[..., Any], points: np.ndarray, digits: int, threshold: float
 ) -> tuple[list, list, list]:
     """Values at 2·digits (the comparison) and each point's round-off ν_i at ``digits`` digits.
 
     ν_i = |c_i − c_i'| + |r_i − r_i'| with c', r' evaluated at ``digits``: round-off shrinks by about
     10^(−digits) from one to the other, so ν_i is the ``digits``-digit error and exceeds the error of c_i, r_i
-    by that factor. Points are dropped, or the candidate marked undefined, as in `_evaluate`, if that happens
-    at either precision.
+    by that factor. A point whose relative difference exceeds ``threshold`` is measured again at doubled
+    precisions (`ESCALATIONS`). Points are dropped, or the candidate marked undefined, as in `_evaluate`, if that
+    happens at either precision.
     """
     values = {}
     for precision in (2 * digits, digits):  # one precision switch per pass, not per point: it costs as much
@@ -341,22 +352,55 @@ def _evaluate_twice(
             ]
     c_vals, r_vals, noise = [], [], []
     with mpmath.workdps(2 * digits):
-        for (c, r), (c_lo, r_lo) in zip(values[2 * digits], values[digits], strict=True):
+        for row, (c, r), (c_lo, r_lo) in zip(points, values[2 * digits], values[digits], strict=True):
             if r is None or r_lo is None:
                 continue
-            r_vals.append(r)
             if c is None or c_lo is None:
+                r_vals.append(r)
                 c_vals.append(mpmath.inf)
                 noise.append(mpmath.mpf(0))
-            else:
-                c_vals.append(c)
-                noise.append(abs(c - c_lo) + abs(r - r_lo))
+                continue
+            nu = abs(c - c_lo) + abs(r - r_lo)
+            level = digits
+            while _suspect(c, r, c_lo, r_lo, nu, threshold) and level < digits * 2**ESCALATIONS:
+                level *= 2
+                refined = _point_pair(f_cand, f_ref, row, level)
+                if refined is None:
+                    break
+                c, r, c_lo, r_lo = refined
+                nu = abs(c - c_lo) + abs(r - r_lo)
+            r_vals.append(r)
+            c_vals.append(c)
+            noise.append(nu)
     if len(r_vals) < MIN_POINTS // 2:
         raise ValueError(
             f"the reference is undefined (not finite or not real) at {len(points) - len(r_vals)} of {len(points)} "
             "points of the domain; restrict the domain to where the law holds"
         )
     return c_vals, r_vals, noise
+
+
+def _suspect(c: Any, r: Any, c_lo: Any, r_lo: Any, nu: Any, threshold: float) -> bool:
+    """A disagreement that may be round-off: the values differ beyond ``threshold`` *and* their lower-precision
+    evaluation lost more than half its digits (ν ≥ threshold·size) or rounded to exactly 0 (total cancellation,
+    which leaves no trace in ν), so the comparison precision may have lost all the rest. A well-conditioned
+    point that disagrees is a real difference and is not re-measured."""
+    if _relative(c - r, (c, r), nu) <= threshold:
+        return False
+    return nu >= threshold * max(abs(c), abs(r)) or c_lo == 0 or r_lo == 0
+
+
+def _point_pair(f_cand: Callable[..., Any], f_ref: Callable[..., Any], row: np.ndarray, digits: int) -> Any:
+    """(c, r, c', r') at one point: values at 2·digits and at ``digits``; None where either is undefined."""
+    out = []
+    for precision in (2 * digits, digits):
+        with mpmath.workdps(precision):
+            args = [mpmath.mpf(float(v)) for v in row]
+            out.append((_real(f_cand, args), _real(f_ref, args)))
+    (c, r), (c_lo, r_lo) = out
+    if None in (c, r, c_lo, r_lo):
+        return None
+    return c, r, c_lo, r_lo
 
 
 def _relative(difference: Any, values: tuple, noise: Any) -> Any:

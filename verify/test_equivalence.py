@@ -311,3 +311,21 @@ def test_strings_use_the_box_names_or_with_a_sampler_those_of_the_other_argument
     weird = sp.Symbol("W[0]")
     box = {"a": (1, 2), "W[0]": (1, 2)}
     assert equivalent("a + 1", a + 1 + 0 * weird, domain=box, simplify_timeout=0).level == "exact"
+
+
+def test_cancellation_deeper_than_the_working_precision_is_still_exact(monkeypatch):
+    """dp/dt of p = 1/s + (p0 − 1/s)e^{−2st} against the Lyapunov right side 2 − 2s·p: near t = 20, s = 4 the right
+    side cancels 70 digits, rounds to exactly 0 at 30 digits, and its 60-digit value keeps only ~10 digits. The
+    measurement is repeated at doubled precision there; an exact identity then agrees and a real difference
+    does not."""
+    import verify.equivalence as equivalence
+
+    t, s, p0 = sp.symbols("t s p0", positive=True)
+    p = 1 / s + (p0 - 1 / s) * sp.exp(-2 * s * t)
+    box = {"t": (0.0, 20.0), "s": (1.0, 4.0), "p0": (5.0, 50.0)}
+    exact = equivalent(sp.diff(p, t), 2 - 2 * s * p, domain=box, simplify_timeout=0)
+    assert exact.level == "exact", str(exact)
+    wrong = equivalent(sp.diff(p, t) * (1 + sp.Rational(1, 10**6)), 2 - 2 * s * p, domain=box, simplify_timeout=0)
+    assert not wrong.level == "exact" and wrong.max_error > 1e-7
+    monkeypatch.setattr(equivalence, "ESCALATIONS", 0)  # without escalation the same identity looked inexact
+    assert equivalent(sp.diff(p, t), 2 - 2 * s * p, domain=box, simplify_timeout=0).level != "exact"
