@@ -10,6 +10,7 @@ import pytest
 
 from theory import get_law
 from verify.agreement import agreement
+from verify.suite.modes import LOGISTIC_SETTING, RICHARDSON_ETAS, _mode_gd, logistic_richardson
 
 # Euler for du/dt = −u, u(0) = 1, over t ∈ [0, 1]: global error ≈ (t e^{−t}/2)·η ≤ 0.184·η.
 EULER_ETAS = (0.01, 0.005, 0.0025)
@@ -31,20 +32,14 @@ def test_both_conditions_are_required():
     assert offset.within_tolerance and not offset.order_ok and not offset.passed
 
 
-# The logistic check's setting (verify/suite/modes.py): modes s = 3, 2, 1 from u0 = 1e-3 over 8τ.
-S, U0, HORIZON = (3.0, 2.0, 1.0), 1e-3, 8.0
-RICHARDSON_ETAS = (0.01, 0.005, 0.0025, 0.00125, 0.000625)
-# Two Richardson levels leave an O(η³) error; with u ~ s and η·s dimensionless it scales as c·η³·s_max⁴.
-# Measured c = 0.127 at every η here (1.03e-5, 1.29e-6, 1.61e-7 at η = 0.01, 0.005, 0.0025): bound 0.2.
-RICHARDSON_COEFF = 0.2
-# The plain comparison's tolerance, as in verify/suite/modes.py: 1.2·η·s² against the measured 0.745·η·s².
+# The logistic checks' setting and comparisons (verify/suite/modes.py): the Richardson one is the registered
+# check `logistic_mode.gd_agreement_richardson`; the plain one uses the 1.2·η·s² tolerance of the measured 0.745·η·s².
+S, U0, HORIZON = LOGISTIC_SETTING
 PLAIN_COEFF = 1.2
 
 
 @functools.cache
 def _logistic_runs() -> dict[float, tuple[np.ndarray, np.ndarray]]:
-    from verify.suite.modes import _mode_gd
-
     _, simulate = _mode_gd("logistic_mode", 2, S, U0, HORIZON, seed=0)
     return {eta: simulate(eta) for eta in RICHARDSON_ETAS}
 
@@ -57,12 +52,10 @@ def _logistic_law(clock: float = 1.0, rate: float = 1.0):
 
 def _compare(theory, extrapolation: int):
     runs = _logistic_runs()
-    etas = RICHARDSON_ETAS if extrapolation else RICHARDSON_ETAS[:3]
     if extrapolation:
-        tol = lambda eta: RICHARDSON_COEFF * eta**3 * max(S) ** 4  # noqa: E731
-    else:
-        tol = lambda eta: PLAIN_COEFF * eta * max(S) ** 2  # noqa: E731
-    return agreement(theory, runs.__getitem__, etas, tolerance=tol, extrapolation=extrapolation)
+        return logistic_richardson(theory, runs.__getitem__)
+    tol = lambda eta: PLAIN_COEFF * eta * max(S) ** 2  # noqa: E731
+    return agreement(theory, runs.__getitem__, RICHARDSON_ETAS[:3], tolerance=tol)
 
 
 def test_richardson_extrapolated_gd_meets_the_law_at_order_three():

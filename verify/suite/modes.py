@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import comb
 
 import numpy as np
@@ -11,7 +12,7 @@ from scipy.integrate import solve_ivp
 from simulate import DeepLinear, balanced_deep_init, decoupled_init, prescribed_task, train
 from theory import get_law
 from theory.modes import depth_mode_solution, depth_mode_time
-from verify.agreement import agreement
+from verify.agreement import Agreement, agreement
 from verify.equivalence import Verdict, equivalent
 from verify.numbers import error_text
 from verify.suite import check
@@ -171,6 +172,43 @@ def logistic_gd(seed: int) -> tuple[bool, str, dict]:
         "columns": tuple(f"s = {v:g}" for v in s),  # the columns of u are the modes in decreasing s
     }
     return result.passed and close, summary, evidence
+
+
+# Richardson-extrapolated GD (verify.agreement): two levels over η = 0.01 … 0.000625 cancel GD's O(η) and O(η²)
+# errors and leave O(η³), which scales as c·η³·s_max⁴ (u ~ s, η·s dimensionless). Measured c = 0.127 at each of
+# η = 0.01, 0.005, 0.0025 (errors 1.03e-5, 1.29e-6, 1.61e-7); the bound 0.2 leaves 57%. A relative rate or clock
+# error δ moves u by ≈ δ·max|t du/dt| ≈ 6δ here, so δ = 1e-6 (6e-6) is 37× the finest extrapolated error and fails
+# (verify/test_agreement.py), where the plain O(η) comparison resolves only δ ≳ 3e-3.
+RICHARDSON_ETAS = (0.01, 0.005, 0.0025, 0.00125, 0.000625)
+RICHARDSON_COEFF = 0.2
+LOGISTIC_SETTING = ((3.0, 2.0, 1.0), 1e-3, 8.0)  # s, u0, horizon of the logistic GD checks
+
+
+def logistic_richardson(theory: Callable[[np.ndarray], np.ndarray], simulate: Callable) -> Agreement:
+    """The logistic GD runs (``simulate`` from `_mode_gd`) against ``theory(t)`` after two Richardson levels:
+    what ``logistic_mode.gd_agreement_richardson`` asserts, and what the must-fail tests run with a wrong law."""
+    s = LOGISTIC_SETTING[0]
+    return agreement(
+        theory,
+        simulate,
+        RICHARDSON_ETAS,
+        tolerance=lambda eta: RICHARDSON_COEFF * eta**3 * max(s) ** 4,
+        extrapolation=2,
+    )
+
+
+@check("logistic_mode", "gd_agreement_richardson")
+def logistic_gd_richardson(seed: int) -> tuple[bool, str, dict]:
+    """The same GD runs as ``gd_agreement`` at five η, Richardson-extrapolated twice: the law must match to
+    O(η³) (order 3), which resolves a rate or clock error of 1e-6."""
+    law = get_law("logistic_mode")
+    s, u0, horizon = LOGISTIC_SETTING
+    task, simulate = _mode_gd("logistic_mode", 2, s, u0, horizon, seed)
+    svals = task.svd()[1]
+    result = logistic_richardson(lambda t: law.numeric(t=t, tau=1.0, s=svals[None, :], u0=u0), simulate)
+    consts = [e / (eta**3 * max(s) ** 4) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
+    summary = f"{result}; err/(η³ s⁴) = {', '.join(f'{k:.3f}' for k in consts)} (bound {RICHARDSON_COEFF:g})"
+    return result.passed, summary, {"agreement": result}
 
 
 def _depth_u_of_t(depth: int, s: float, u0: float, t: np.ndarray) -> np.ndarray:
