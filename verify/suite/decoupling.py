@@ -14,10 +14,9 @@ from theory import AssumptionError, get_law
 from theory.decoupling import aligned_qqt, located_peak_time
 from theory.riccati import qqt
 from verify.agreement import agreement
-from verify.equivalence import equivalent
 from verify.figures import Curves, Window
 from verify.numbers import error_text
-from verify.suite import check
+from verify.suite import IDENTITY_POINTS, check, identity
 
 ETAS = (0.01, 0.005, 0.0025)
 # GD vs flow: one mode has max|u_GD − u| ≈ 0.745·η·s² (LAWS.md §0); the 2×2 network function in the task basis
@@ -25,14 +24,9 @@ ETAS = (0.01, 0.005, 0.0025)
 TOL_COEFF = 1.0
 
 
-# Symbolic identities are decided numerically (`verify.equivalent`: 200 random points, 60 digits, pointwise
-# threshold 1e-15), never by an untimed `sp.simplify`, which can run for hours on a wrong formula (issue 9).
-N_POINTS = 200
-
-
 def _identity(lhs: sp.Expr, rhs: sp.Expr, domain: Any, seed: int) -> str:
-    """The level of lhs = rhs on ``domain`` (a box or a sampler): ``"exact"`` when the identity holds."""
-    return equivalent(lhs, rhs, domain=domain, n_points=N_POINTS, seed=seed, simplify_timeout=0).level
+    """The level of lhs = rhs (`verify.suite.identity`): ``"exact"`` when the identity holds."""
+    return identity(lhs, rhs, domain, seed).level
 
 
 def _positive_m0(law_name: str) -> Any:
@@ -98,7 +92,7 @@ def two_by_two_odes(seed: int) -> tuple[bool, str, dict]:
     ok = all(level == "exact" for level in lyap + p0) and worst < 1e-20
     # its digits depend on mpmath's differentiation step, not on what is checked: shown below 1e-25 (30 digits)
     summary = (
-        f"Lyapunov equations {', '.join(lyap)}, P(0) = M0⁻¹ {', '.join(p0)} ({N_POINTS} points, 60 digits); Riccati residual and M(0) − M0: "
+        f"Lyapunov equations {', '.join(lyap)}, P(0) = M0⁻¹ {', '.join(p0)} ({IDENTITY_POINTS} points, 60 digits); Riccati residual and M(0) − M0: "
         f"{error_text(float(worst), floor=1e-25)} (30 digits; tol 1e-20)"
     )
     return ok, summary, {"riccati_residual": float(worst)}

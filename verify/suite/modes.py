@@ -13,9 +13,9 @@ from simulate import DeepLinear, balanced_deep_init, decoupled_init, prescribed_
 from theory import get_law
 from theory.modes import depth_mode_solution, depth_mode_time
 from verify.agreement import Agreement, agreement
-from verify.equivalence import Verdict, equivalent
+from verify.equivalence import Verdict
 from verify.numbers import error_text
-from verify.suite import check
+from verify.suite import check, identity
 
 # GD vs gradient flow for one mode. The tolerance is derived, not fitted: `gd_error_constant` integrates the
 # first-order global error of GD, max|u_GD − u| = c·η·s² + O(η²), giving c = 0.745 for the logistic law at s = 3
@@ -35,12 +35,6 @@ ETAS = (0.01, 0.005, 0.0025)
 # wrong formula (issue 9), and it can answer "nonzero" for a true identity that needs the symbols' positivity
 # (the child sees plain symbols), so it never decides.
 SIMPLIFY_TIMEOUT = 10.0
-N_POINTS = 200  # the smallest sample `equivalent` accepts: these checks run in well under a second per identity
-
-
-def _same(cand: sp.Expr, ref: sp.Expr, domain, seed: int, simplify_timeout: float = 0.0) -> Verdict:
-    """The numeric verdict on ``cand`` = ``ref`` (30-digit residual), with simplify's opinion if asked for."""
-    return equivalent(cand, ref, domain=domain, n_points=N_POINTS, seed=seed, simplify_timeout=simplify_timeout)
 
 
 def _brief(v: Verdict) -> str:
@@ -74,9 +68,9 @@ def logistic_symbolic(seed: int) -> tuple[bool, str, dict]:
     sym = law.symbols
     sol = law.targets["solution"]
     box = _box("logistic_mode", "t", "tau", "s", "u0")
-    ode = _same(sol.diff(sym["t"]), law.targets["rhs"].subs(sym["u"], sol), box, seed, SIMPLIFY_TIMEOUT)
-    at0 = _same(sol.subs(sym["t"], 0), sym["u0"], box, seed)
-    at_inf = _same(sol.subs(sym["t"], 50 * sym["tau"] / sym["s"]), sym["s"], box, seed)
+    ode = identity(sol.diff(sym["t"]), law.targets["rhs"].subs(sym["u"], sol), box, seed, SIMPLIFY_TIMEOUT)
+    at0 = identity(sol.subs(sym["t"], 0), sym["u0"], box, seed)
+    at_inf = identity(sol.subs(sym["t"], 50 * sym["tau"] / sym["s"]), sym["s"], box, seed)
     ok = ode.level == at0.level == at_inf.level == "exact"
     summary = f"ODE residual: {_brief(ode)}; u(0) = u0: {at0.level}; u(50τ/s) = s: {at_inf.level}"
     evidence = {"max_rel_residual": max(ode.max_error, at0.max_error, at_inf.max_error), "simplify": ode.simplify}
@@ -89,8 +83,8 @@ def logistic_learning_time(seed: int) -> tuple[bool, str, dict]:
     law = get_law("logistic_mode")
     sym = law.symbols
     sol, T = law.targets["solution"], law.targets["learning_time"]
-    inverse = _same(sol.subs(sym["t"], T), sym["uf"], _growth_draw, seed, SIMPLIFY_TIMEOUT)
-    half = _same(T.subs(sym["uf"], sym["s"] / 2), law.targets["half_time"], _growth_draw, seed, SIMPLIFY_TIMEOUT)
+    inverse = identity(sol.subs(sym["t"], T), sym["uf"], _growth_draw, seed, SIMPLIFY_TIMEOUT)
+    half = identity(T.subs(sym["uf"], sym["s"] / 2), law.targets["half_time"], _growth_draw, seed, SIMPLIFY_TIMEOUT)
     ok = inverse.level == half.level == "exact"
     summary = f"u(T) = uf: {_brief(inverse)}; T(s/2) = t_half: {_brief(half)}"
     return ok, summary, {"simplify": {"inverse": inverse.simplify, "half_time": half.simplify}}
@@ -248,7 +242,7 @@ def time_formula_verdict(time: sp.Expr, rhs: sp.Expr, seed: int = 0, simplify_ti
     """
     sym = get_law("depth_mode").symbols
     uf = sym["uf"]
-    return _same(time.diff(uf), 1 / rhs.subs(sym["u"], uf), _slope_draw, seed, simplify_timeout)
+    return identity(time.diff(uf), 1 / rhs.subs(sym["u"], uf), _slope_draw, seed, simplify_timeout)
 
 
 @check("depth_mode", "time_formula_matches_ode")
@@ -265,10 +259,12 @@ def depth_symbolic(seed: int) -> tuple[bool, str, dict]:
         for n in range(1, 7)
     }
     logistic = get_law("logistic_mode").targets["rhs"]
-    same_n2 = _same(rhs.subs(sym["N"], 2), logistic, _box("depth_mode", "u", "s", "tau"), seed)
+    same_n2 = identity(rhs.subs(sym["N"], 2), logistic, _box("depth_mode", "u", "s", "tau"), seed)
     box = _box("depth_mode", "t", "tau", "s", "u0")
     sols = {
-        n: _same(depth_mode_solution(n).diff(sym["t"]), rhs.subs({sym["N"]: n, u: depth_mode_solution(n)}), box, seed)
+        n: identity(
+            depth_mode_solution(n).diff(sym["t"]), rhs.subs({sym["N"]: n, u: depth_mode_solution(n)}), box, seed
+        )
         for n in (1, 2)
     }
     verdicts = [*times.values(), same_n2, *sols.values()]
