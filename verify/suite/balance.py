@@ -10,11 +10,11 @@ from simulate import DeepLinear, TaskTensors, gaussian_init, random_regression, 
 from theory import get_law
 from verify.agreement import agreement
 from verify.numbers import error_text
-from verify.suite import check
+from verify.suite import Fault, check
 
 
-@check("layer_balance", "symbolic_drift_identity")
-def balance_symbolic(seed: int) -> tuple[bool, str, dict]:
+@check("layer_balance", "symbolic_drift_identity", faults={})
+def balance_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """SymPy, non-commutative matrices: with chain-rule gradients G_l = W_{l+1}ᵀH, G_{l+1} = HW_lᵀ, one GD step
     changes D_l by exactly η²(G_lG_lᵀ − G_{l+1}ᵀG_{l+1}) (the first-order terms cancel)."""
     law = get_law("layer_balance")
@@ -50,8 +50,8 @@ def _net_and_data(seed: int):
     return task, net
 
 
-@check("layer_balance", "gd_per_step_drift")
-def balance_gd_step(seed: int) -> tuple[bool, str, dict]:
+@check("layer_balance", "gd_per_step_drift", faults={})
+def balance_gd_step(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Over 200 GD steps of a 3-layer net on non-whitened data, every D_l changes per step by exactly
     η²(G_lG_lᵀ − G_{l+1}ᵀG_{l+1}) (observed 1.1e-15 in LAWS.md §8)."""
     task, net = _net_and_data(seed)
@@ -74,8 +74,8 @@ def balance_gd_step(seed: int) -> tuple[bool, str, dict]:
     return worst <= tol, summary, {"max_error": worst}
 
 
-@check("layer_balance", "gd_drift_is_order_eta")
-def balance_order(seed: int) -> tuple[bool, str, dict]:
+@check("layer_balance", "gd_drift_is_order_eta", faults={})
+def balance_order(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Gradient flow conserves D_l, so max_t ‖D_l(t) − D_l(0)‖ over t ∈ [0, 2] shrinks linearly with η.
 
     Tolerance: the triangle inequality on the law's per-step change bounds the drift by

@@ -16,7 +16,7 @@ from theory.riccati import qqt
 from verify.agreement import agreement
 from verify.figures import Curves, Window
 from verify.numbers import error_text
-from verify.suite import IDENTITY_POINTS, check, identity
+from verify.suite import IDENTITY_POINTS, Fault, check, identity
 
 ETAS = (0.01, 0.005, 0.0025)
 # GD vs flow: one mode has max|u_GD − u| ≈ 0.745·η·s² (LAWS.md §0); the 2×2 network function in the task basis
@@ -52,8 +52,8 @@ def _m0_draws(eps: float, s: float, n: int, rng: np.random.Generator) -> list[np
 
 
 # -- decoupling_2x2 ------------------------------------------------------------------------------------------------
-@check("decoupling_2x2", "solution_satisfies_odes")
-def two_by_two_odes(seed: int) -> tuple[bool, str, dict]:
+@check("decoupling_2x2", "solution_satisfies_odes", faults={})
+def two_by_two_odes(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """SymPy: the P = M⁻¹ entries solve the Lyapunov equations exactly and start at M0⁻¹; mpmath (30 digits, 20
     random in-domain points): m11, m22, m12 solve the Riccati equations and start at a1, a2, b0."""
     law = get_law("decoupling_2x2")
@@ -125,8 +125,8 @@ def _m_of_t(law, m0: np.ndarray, s: tuple[float, float], t: np.ndarray) -> np.nd
     return np.stack([m11, m12, m22], axis=-1)
 
 
-@check("decoupling_2x2", "agrees_with_theorem_3_1")
-def two_by_two_vs_qqt(seed: int) -> tuple[bool, str, dict]:
+@check("decoupling_2x2", "agrees_with_theorem_3_1", faults={})
+def two_by_two_vs_qqt(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The explicit 2×2 expressions against Theorem 3.1 (`qqt`) for 5 A-parameterised inits (Nh = 4, random A0,
     scale 0.05 s and 0.5 s), s̃ = (2, 1) and (1.5, 1.5): M(t) = ŨᵀW2W1(t)Ṽ for t ≤ 10."""
     law = get_law("decoupling_2x2")
@@ -147,8 +147,8 @@ def two_by_two_vs_qqt(seed: int) -> tuple[bool, str, dict]:
     return worst <= 1e-12, summary, {"max_error": worst}
 
 
-@check("decoupling_2x2", "gd_agreement")
-def two_by_two_gd(seed: int) -> tuple[bool, str, dict]:
+@check("decoupling_2x2", "gd_agreement", faults={})
+def two_by_two_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD on 4 A-parameterised networks (Ni = No = 2, Nh = 4, random non-decoupled A0 at scale 0.05·s_max,
     s̃ = (2, 1)) at η = 0.01, 0.005, 0.0025 up to 8τ against m11, m12, m22."""
     law = get_law("decoupling_2x2")
@@ -186,8 +186,8 @@ def published_peak_bound(eps: float) -> float:
     return 1 - np.log(z) / np.log1p(z)
 
 
-@check("coupling_peak_time", "exact_and_published_vs_numeric_peak")
-def peak_time(seed: int) -> tuple[bool, str, dict]:
+@check("coupling_peak_time", "exact_and_published_vs_numeric_peak", faults={})
+def peak_time(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Locate the peak of the exact |b(t)| numerically (grid of 4001 points up to both eigenmodes' learning,
     then Brent's root of d b/dt from the SymPy derivative of the exact m12) for 20 random A0 ∈ R^{4×2} per init
     scale ε = mean(a1, a2)/s ∈ {1e-3 … 0.45} and s ∈ {1, 2, 3}. The law's exact t_peak must match to 1e-9
@@ -248,8 +248,8 @@ SIGMOID_EPS = (1e-3, 1e-2, 0.1, 0.3, 1.0)
 SIGMOID_WINDOW_COEFF = 0.5  # max|eq.15 − exact| ≤ 0.5·(λ2/λ1)·s for t ≤ t_half(λ1): the law's stated regime
 
 
-@check("small_init_sigmoid", "exact_form_and_rank_one_case")
-def sigmoid_symbolic(seed: int) -> tuple[bool, str, dict]:
+@check("small_init_sigmoid", "exact_form_and_rank_one_case", faults={})
+def sigmoid_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The law's equation equals m11 of the 2×2 solution at s1 = s2 = s (40-digit mpmath at 20 random points),
     and the published eq. 15 equals it exactly when Δ0 = 0 (SymPy, b0 = √(a1a2))."""
     law, two = get_law("small_init_sigmoid"), get_law("decoupling_2x2")
@@ -277,8 +277,8 @@ def sigmoid_symbolic(seed: int) -> tuple[bool, str, dict]:
     return ok, f"|law − m11(s1 = s2)| rel: {rel} (40 digits; tol 1e-30); eq. 15 = exact at Δ0 = 0: {rank_one}", {}
 
 
-@check("small_init_sigmoid", "published_eq15_regime")
-def sigmoid_regime(seed: int) -> tuple[bool, str, dict]:
+@check("small_init_sigmoid", "published_eq15_regime", faults={})
+def sigmoid_regime(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Measure eq. 15 against the exact a1(t) for 20 random A0 ∈ R^{4×2} per scale ε = mean(a1, a2)/s ∈
     {1e-3, 1e-2, 0.1, 0.3, 1} and s ∈ {1, 2}: (i) up to the half-learning time of the stronger eigenmode λ1 of
     M0, max|eq.15 − exact| ≤ 0.5·(λ2/λ1)·s; (ii) over all t its largest error is its t → ∞ limit s·a2/(a1 + a2)."""
@@ -338,8 +338,8 @@ def _converged(s: tuple[float, ...], Nh: int, seed: int):
     return task, R @ root @ V.T, U @ root @ R.T
 
 
-@check("reversal_saddle", "theorem_3_1_refuses_reversal")
-def reversal_refused(seed: int) -> tuple[bool, str, dict]:
+@check("reversal_saddle", "theorem_3_1_refuses_reversal", faults={})
+def reversal_refused(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """From the converged state of Σa, Theorem 3.1 on Σb = −Σa (B = 0) raises an AssumptionError that names
     Assumption 3.1 and the fix (the aligned solution); so does a sign mismatch det W2W1(0)·det Σyx < 0."""
     task, W1, W2 = _converged((2.0, 1.0, 0.5), 5, seed)
@@ -360,8 +360,8 @@ def reversal_refused(seed: int) -> tuple[bool, str, dict]:
     return ok, summary, {"messages": messages}
 
 
-@check("reversal_saddle", "aligned_solution_collapses")
-def reversal_aligned(seed: int) -> tuple[bool, str, dict]:
+@check("reversal_saddle", "aligned_solution_collapses", faults={})
+def reversal_aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """`aligned_qqt` for the reversal (s̃ = 2, 1, 0.5, Nh = 5): the strength along each old mode follows the
     law u(t) = s e^{−2st}/(2 − e^{−2st}) (its ODE checked by SymPy) and collapses to the saddle: at t = 40,
     W2W1 = 0 and the loss on −Σa is ½‖Σa‖² (the network never learns −Σa)."""
@@ -404,8 +404,8 @@ def reversal_aligned(seed: int) -> tuple[bool, str, dict]:
     return ok, summary, {"curves": curves}
 
 
-@check("reversal_saddle", "gd_follows_until_escape")
-def reversal_gd(seed: int) -> tuple[bool, str, dict]:
+@check("reversal_saddle", "gd_follows_until_escape", faults={})
+def reversal_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD from the converged state on −Σa (s̃ = 2, 1, 0.5) at η = 0.01, 0.005, 0.0025 for t ≤ 4, well before the
     round-off escape (t ≈ 36 at η = 0.01, LAWS.md §3.2): the strength along each old mode against u(t)."""
     law = get_law("reversal_saddle")

@@ -11,7 +11,7 @@ from theory import get_law
 from theory.forgetting import task_distance
 from verify.figures import Curves
 from verify.numbers import error_text
-from verify.suite import check
+from verify.suite import Fault, check
 
 # Recipe of LAWS.md §3.1: shared whitened X (Ni = 4, P = 40), three tasks with noisy targets (No = 3), Nh = 6,
 # small zero-balanced init, GD η = 0.02 for 300τ per task. Convergence: the slowest mode has s_min ≈ 0.1-0.3
@@ -30,8 +30,8 @@ def _run(seed: int):
     return tasks, run
 
 
-@check("forgetting_task_distance", "continual_3_tasks")
-def forgetting_continual(seed: int) -> tuple[bool, str, dict]:
+@check("forgetting_task_distance", "continual_3_tasks", faults={})
+def forgetting_continual(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """L_i(T_j) from a 3-task continual simulation equals ½‖Σⱼ − Σᵢ‖² + c_i for all i, j (to 1e-6),
     and the forgetting L_a(T_c) − L_a(T_b) equals ½(‖Σ_c − Σ_a‖² − ‖Σ_b − Σ_a‖²)."""
     law = get_law("forgetting_task_distance")
@@ -86,8 +86,8 @@ def _law_loss(W: np.ndarray, task) -> float:
     return float(law.numeric(d=task_distance(task.sigma_yx, W), c=task.irreducible_loss()))
 
 
-@check("forgetting_task_distance", "loss_identity_along_trajectory")
-def loss_identity(seed: int) -> tuple[bool, str, dict]:
+@check("forgetting_task_distance", "loss_identity_along_trajectory", faults={})
+def loss_identity(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """L_i(W) = ½‖W − Σᵢ‖² + c_i for every recorded W of every phase, with L_i computed from task i's items
     (X, Y) directly: an identity (whitened inputs), to round-off. The simulator's recorded losses must match the
     item losses too, since the continual check reads them."""

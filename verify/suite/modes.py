@@ -15,7 +15,7 @@ from theory.modes import depth_mode_solution, depth_mode_time
 from verify.agreement import Agreement, agreement
 from verify.equivalence import Verdict
 from verify.numbers import error_text
-from verify.suite import check, identity
+from verify.suite import NO_FAULT, Fault, check, identity
 
 # GD vs gradient flow for one mode. The tolerance is derived, not fitted: `gd_error_constant` integrates the
 # first-order global error of GD, max|u_GD − u| = c·η·s² + O(η²), giving c = 0.745 for the logistic law at s = 3
@@ -60,13 +60,18 @@ def _growth_draw(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     }
 
 
-@check("logistic_mode", "solution_satisfies_ode")
-def logistic_symbolic(seed: int) -> tuple[bool, str, dict]:
+# The symbolic checks decide identities at a relative threshold of 1e-15 (60-digit evaluation, round-off ≈ 1e-30):
+# a closed form off by a relative 1e-12 misses u(0) = u0 by 1e-12 everywhere, 1000 times the threshold.
+SYMBOLIC_FAULT = 1e-12
+
+
+@check("logistic_mode", "solution_satisfies_ode", faults={"law": SYMBOLIC_FAULT})
+def logistic_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """d/dt u(t) = 2u(s − u)/τ, u(0) = u0 and u(t) → s, each at 200 random points to 30 digits; u(t) → s is
     read at t = 50τ/s, where the remaining e^{−100}·(s/u0 − 1) ≤ 1e-39 of s is far below the 1e-15 threshold."""
     law = get_law("logistic_mode")
     sym = law.symbols
-    sol = law.targets["solution"]
+    sol = fault.law(law.targets["solution"])  # a law fault scales the closed form u(t)
     box = _box("logistic_mode", "t", "tau", "s", "u0")
     ode = identity(sol.diff(sym["t"]), law.targets["rhs"].subs(sym["u"], sol), box, seed, SIMPLIFY_TIMEOUT)
     at0 = identity(sol.subs(sym["t"], 0), sym["u0"], box, seed)
@@ -77,12 +82,13 @@ def logistic_symbolic(seed: int) -> tuple[bool, str, dict]:
     return ok, summary, evidence
 
 
-@check("logistic_mode", "learning_time_inverts_solution")
-def logistic_learning_time(seed: int) -> tuple[bool, str, dict]:
+# A learning time off by 1e-12 moves u(T) by 1e-12·T·du/dt/uf ≥ 5e-14 relative (uf ≤ 0.99 s), 50× the threshold.
+@check("logistic_mode", "learning_time_inverts_solution", faults={"law": SYMBOLIC_FAULT})
+def logistic_learning_time(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """u(T(u0 → uf)) = uf for u0 < uf < s, and the half time is T(u0 → s/2), at 200 random points to 30 digits."""
     law = get_law("logistic_mode")
     sym = law.symbols
-    sol, T = law.targets["solution"], law.targets["learning_time"]
+    sol, T = law.targets["solution"], fault.law(law.targets["learning_time"])  # a law fault scales T(u0 → uf)
     inverse = identity(sol.subs(sym["t"], T), sym["uf"], _growth_draw, seed, SIMPLIFY_TIMEOUT)
     half = identity(T.subs(sym["uf"], sym["s"] / 2), law.targets["half_time"], _growth_draw, seed, SIMPLIFY_TIMEOUT)
     ok = inverse.level == half.level == "exact"
@@ -90,8 +96,11 @@ def logistic_learning_time(seed: int) -> tuple[bool, str, dict]:
     return ok, summary, {"simplify": {"inverse": inverse.simplify, "half_time": half.simplify}}
 
 
-def _mode_gd(law_name: str, depth: int, s: tuple[float, ...], u0: float, horizon: float, seed: int):
-    """Simulate one balanced, decoupled network of ``depth`` layers at each η; returns simulate(eta)."""
+def _mode_gd(
+    law_name: str, depth: int, s: tuple[float, ...], u0: float, horizon: float, seed: int, fault: Fault = NO_FAULT
+):
+    """Simulate one balanced, decoupled network of ``depth`` layers at each η; returns simulate(eta). Under a rate
+    fault the network steps with η·(1 + δ) while the returned clock counts steps of η."""
     r = len(s)
     task = prescribed_task(list(s), Ni=r, No=r, seed=seed)
 
@@ -100,10 +109,11 @@ def _mode_gd(law_name: str, depth: int, s: tuple[float, ...], u0: float, horizon
             W = decoupled_init(task, Nh=r, u0=u0, seed=seed)
         else:
             W = balanced_deep_init((r,) * (depth + 1), u0, seed=seed, task=task)
-        times = np.arange(round(horizon / eta) + 1) * eta
-        traj = train(DeepLinear((r,) * (depth + 1)), W, task, eta=eta, times=times)
+        steps = np.arange(round(horizon / eta) + 1)
+        stepped = fault.rate(eta)
+        traj = train(DeepLinear((r,) * (depth + 1)), W, task, eta=stepped, times=steps * stepped)
         u = traj.mode_strengths()[:, 0, :]  # (T, r), modes in decreasing s
-        return np.repeat(traj.t[:, None], r, axis=1), u
+        return np.repeat((steps * eta)[:, None], r, axis=1), u
 
     return task, simulate
 
@@ -143,17 +153,22 @@ def _within_margin(result, c: float, s_max: float) -> tuple[bool, list[float]]:
     return all(abs(k / c - 1) <= TOL_MARGIN for k in consts), consts
 
 
-@check("logistic_mode", "gd_agreement")
-def logistic_gd(seed: int) -> tuple[bool, str, dict]:
+# A relative clock or rate error δ moves u by ≈ δ·max|t·du/dt| ≈ 6δ in this setting; at δ = 3e-3 that is 0.018,
+# the GD error at the finest η (0.017): the errors no longer halve and the constants leave the ±10% band.
+PLAIN_GD_FAULT = 3e-3
+
+
+@check("logistic_mode", "gd_agreement", faults={"clock": PLAIN_GD_FAULT, "rate": PLAIN_GD_FAULT})
+def logistic_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD on a decoupled balanced 3×3×3 network (s = 3, 2, 1; u0 = 1e-3; 8τ) against u(t) at three η."""
     law = get_law("logistic_mode")
     s = (3.0, 2.0, 1.0)
     u0 = 1e-3
-    task, simulate = _mode_gd("logistic_mode", 2, s, u0, 8.0, seed)
+    task, simulate = _mode_gd("logistic_mode", 2, s, u0, 8.0, seed, fault)
     svals = task.svd()[1]
 
     def theory(t: np.ndarray) -> np.ndarray:
-        return law.numeric(t=t, tau=1.0, s=svals[None, :], u0=u0)
+        return law.numeric(t=fault.clock(t), tau=1.0, s=svals[None, :], u0=u0)
 
     # the error is largest for the strongest mode (it scales as s²; the others' constants are 0.69, 0.61)
     c = max(gd_error_constant(2, float(v), u0, 8.0) * v**2 for v in svals) / max(s) ** 2
@@ -191,15 +206,15 @@ def logistic_richardson(theory: Callable[[np.ndarray], np.ndarray], simulate: Ca
     )
 
 
-@check("logistic_mode", "gd_agreement_richardson")
-def logistic_gd_richardson(seed: int) -> tuple[bool, str, dict]:
+@check("logistic_mode", "gd_agreement_richardson", faults={"clock": 1e-6, "rate": 1e-6})
+def logistic_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The same GD runs as ``gd_agreement`` at five η, Richardson-extrapolated twice: the law must match to
     O(η³) (order 3), which resolves a rate or clock error of 1e-6."""
     law = get_law("logistic_mode")
     s, u0, horizon = LOGISTIC_SETTING
-    task, simulate = _mode_gd("logistic_mode", 2, s, u0, horizon, seed)
+    task, simulate = _mode_gd("logistic_mode", 2, s, u0, horizon, seed, fault)
     svals = task.svd()[1]
-    result = logistic_richardson(lambda t: law.numeric(t=t, tau=1.0, s=svals[None, :], u0=u0), simulate)
+    result = logistic_richardson(lambda t: law.numeric(t=fault.clock(t), tau=1.0, s=svals[None, :], u0=u0), simulate)
     consts = [e / (eta**3 * max(s) ** 4) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
     summary = f"{result}; err/(η³ s⁴) = {', '.join(f'{k:.3f}' for k in consts)} (bound {RICHARDSON_COEFF:g})"
     return result.passed, summary, {"agreement": result}
@@ -245,8 +260,8 @@ def time_formula_verdict(time: sp.Expr, rhs: sp.Expr, seed: int = 0, simplify_ti
     return identity(time.diff(uf), 1 / rhs.subs(sym["u"], uf), _slope_draw, seed, simplify_timeout)
 
 
-@check("depth_mode", "time_formula_matches_ode")
-def depth_symbolic(seed: int) -> tuple[bool, str, dict]:
+@check("depth_mode", "time_formula_matches_ode", faults={})
+def depth_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """dt/du of the closed-form t(u) equals 1/(N u^{2−2/N}(s − u)/τ) for N = 1-6 (elementary for N ≤ 3,
     hypergeometric above), N = 2 equals the logistic law, and u(t) for N = 1, 2 satisfies the ODE: each identity
     at 200 random points to 30 digits (`time_formula_verdict`); simplify is a timed second opinion for N ≤ 3."""
@@ -299,13 +314,13 @@ def _depth_gd(depth: int, seed: int) -> tuple[bool, str, dict]:
     )
 
 
-@check("depth_mode", "gd_agreement_N3")
-def depth3_gd(seed: int) -> tuple[bool, str, dict]:
+@check("depth_mode", "gd_agreement_N3", faults={})
+def depth3_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD on a balanced aligned 3-layer scalar-mode network against the inverted closed-form t(u)."""
     return _depth_gd(3, seed)
 
 
-@check("depth_mode", "gd_agreement_N4")
-def depth4_gd(seed: int) -> tuple[bool, str, dict]:
+@check("depth_mode", "gd_agreement_N4", faults={})
+def depth4_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD on a balanced aligned 4-layer network against the hypergeometric t(u)."""
     return _depth_gd(4, seed)

@@ -8,7 +8,7 @@ from simulate import DeepLinear, Task, gaussian_init, train
 from theory.regression import nullspace_projector, shallow_limit
 from verify.figures import Curves
 from verify.numbers import error_text
-from verify.suite import check
+from verify.suite import Fault, check
 
 # Exact-for-GD laws: the only error is float64 round-off accumulated over the run, ≈ steps·ε·‖W‖ ≈ 1e-12 for
 # 10⁴ steps of O(1) weights; LAWS.md §7 observed ≤ 1.8e-12 (shallow) and ≤ 9e-14 (deep).
@@ -22,8 +22,8 @@ def _rank_deficient_task(seed: int, d: int = 12, r: int = 4, k: int = 6, n: int 
     return Task(X, A_star @ X, name=f"rank-{r} regression (d={d}, n={n}, seed={seed})")
 
 
-@check("nullspace_preservation", "shallow_limit")
-def shallow(seed: int) -> tuple[bool, str, dict]:
+@check("nullspace_preservation", "shallow_limit", faults={})
+def shallow(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD on a linear model A (d = 12 inputs of rank 4) converges to Â = YX⁺ + A0Q_x, for init scales 0.1 and 1."""
     task = _rank_deficient_task(seed)
     lam = np.linalg.eigvalsh(task.sigma_xx)
@@ -51,8 +51,8 @@ def shallow(seed: int) -> tuple[bool, str, dict]:
 DRIFT_FLOOR = 1e-12
 
 
-@check("nullspace_preservation", "deep_first_layer")
-def deep(seed: int) -> tuple[bool, str, dict]:
+@check("nullspace_preservation", "deep_first_layer", faults={})
+def deep(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Depth 2 and 3 (width 30): W1(t)Q_x = W1(0)Q_x at every recorded time, and AQ_x = W_{L:2}(t)W1(0)Q_x."""
     task = _rank_deficient_task(seed)
     Q = nullspace_projector(task.X)

@@ -26,7 +26,7 @@ from theory.riccati_fukumizu import qqt_fukumizu, qqt_fukumizu_mp
 from verify.agreement import Agreement, Series, agreement, fit_order
 from verify.figures import Curves
 from verify.numbers import error_text
-from verify.suite import check
+from verify.suite import Fault, check
 
 # Braun et al. Fig. 2C: three step sizes a decade apart, so the O(η) error must fall 10× per decade.
 FIG2C_ETAS = (0.05, 0.005, 0.0005)
@@ -242,8 +242,8 @@ def _mode_curves(a: _Arch, q: np.ndarray) -> np.ndarray:
     return np.einsum("ia,tij,ja->ta", ts.u_m, q[:, a.Ni :, : a.Ni], ts.v_m)
 
 
-@check("riccati_qqt", "gd_agreement_fig2c")
-def fig2c(seed: int) -> tuple[bool, str, dict]:
+@check("riccati_qqt", "gd_agreement_fig2c", faults={})
+def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Braun Fig. 2C: 56 random architectures (dims 2-20, 42 with Ni ≠ No, init scales 1e-3 to 1) with inits
     drawn independently of the task, GD at η = 0.05, 0.005, 5e-4 up to t = 16τ against Theorem 3.1. Every init is
     coupled (‖C‖_F/√Nm ≥ 0.1, and ⊥ mass ≥ 0.1 when Ni ≠ No); every architecture: max|QQᵀ_GD − QQᵀ| within
@@ -375,8 +375,8 @@ LONG_SCALES = (1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0)
 LONG_DIMS = ((3, 3, 3), (5, 4, 3), (2, 4, 4), (6, 8, 6), (3, 7, 9))
 
 
-@check("riccati_qqt", "stable_at_long_times")
-def long_times(seed: int) -> tuple[bool, str, dict]:
+@check("riccati_qqt", "stable_at_long_times", faults={})
+def long_times(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Theorem 3.1 at t/τ = 1e4 (where e^{2s̃t} ≈ 10^{4000} would overflow the Fukumizu form) for init scales
     1e-4 to 3, five architectures and coupled inits: finite, and equal to the exact limit of Theorem 3.2 (at
     t = 1e4 the remaining transient e^{−2s̃_min t}, delayed by ln(2/σ_min(B))/(2s̃_min), is below 10^{−4000}, so
@@ -397,8 +397,8 @@ def long_times(seed: int) -> tuple[bool, str, dict]:
     return ok, summary, {"max_error": worst}
 
 
-@check("riccati_qqt", "sympy_equation_matches_numeric")
-def sympy_vs_numeric(seed: int) -> tuple[bool, str, dict]:
+@check("riccati_qqt", "sympy_equation_matches_numeric", faults={})
+def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The law's SymPy equation (eqs. 11-12 with matrix symbols, lambdified) equals `qqt` and satisfies the
     Riccati equation τ d(QQᵀ)/dt = F QQᵀ + QQᵀF − (QQᵀ)² (the law's ``riccati_rhs``, central differences),
     for coupled inits (C ≠ 0 and ⊥ terms ≠ 0, so every term of the equation is exercised)."""
@@ -431,8 +431,8 @@ def sympy_vs_numeric(seed: int) -> tuple[bool, str, dict]:
 ALIGNED_DIMS = ((3, 3, 3), (5, 4, 3), (2, 4, 4), (3, 7, 9))
 
 
-@check("riccati_qqt", "aligned_init_decouples")
-def aligned(seed: int) -> tuple[bool, str, dict]:
+@check("riccati_qqt", "aligned_init_decouples", faults={})
+def aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The aligned special case, kept as its own check: an init W2W1(0) = Ũ diag(u0) Ṽᵀ (`simulate.decoupled_init`)
     has C = 0 and no ⊥ coupling, and Theorem 3.1 then reduces to independent mode sigmoids: it equals
     `theory.decoupling.aligned_qqt` at t/τ ∈ [0, 20] for four architectures (two with Ni ≠ No) and u0 ∈ [1e-3, 1]."""
@@ -458,8 +458,8 @@ def aligned(seed: int) -> tuple[bool, str, dict]:
 
 
 # -- Fukumizu ----------------------------------------------------------------------------------------------------
-@check("fukumizu_qqt", "agrees_with_theorem_3_1")
-def fukumizu_vs_stable(seed: int) -> tuple[bool, str, dict]:
+@check("fukumizu_qqt", "agrees_with_theorem_3_1", faults={})
+def fukumizu_vs_stable(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Fukumizu (integral form) against Theorem 3.1 wherever both apply: float64 at t/τ ≤ 3, mpmath (precision
     grown with e^{2f_max t}) at t/τ = 30 and 100; five architectures including Ni ≠ No and Nh > Nm, coupled inits."""
     worst64, worst_mp, log = 0.0, 0.0, _CouplingLog()
@@ -482,8 +482,8 @@ def fukumizu_vs_stable(seed: int) -> tuple[bool, str, dict]:
     return ok, summary, {"float64": worst64, "mpmath": worst_mp}
 
 
-@check("fukumizu_qqt", "gd_agreement_rank_deficient")
-def fukumizu_gd(seed: int) -> tuple[bool, str, dict]:
+@check("fukumizu_qqt", "gd_agreement_rank_deficient", faults={})
+def fukumizu_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Nh = 1 < min(Ni, No) = 3, where Theorem 3.1 refuses (rank W2W1(0) < Nm) but Fukumizu applies: a batch of
     4 zero-balanced inits trained by GD at η = 0.02, 0.01, 0.005 up to 6τ against the integral form."""
     Ni, Nh, No = 4, 1, 3
@@ -512,8 +512,8 @@ def fukumizu_gd(seed: int) -> tuple[bool, str, dict]:
 
 
 # -- Theorem 3.2 -------------------------------------------------------------------------------------------------
-@check("riccati_limits", "theorem_3_2_limits")
-def limits(seed: int) -> tuple[bool, str, dict]:
+@check("riccati_limits", "theorem_3_2_limits", faults={})
+def limits(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Theorem 3.1 at t/τ = 200 and 2000 against the three limits of the law (SymPy expressions lambdified):
     W2W1 → ŨS̃Ṽᵀ, W1ᵀW1 → ṼS̃Ṽᵀ, W2W2ᵀ → ŨS̃Ũᵀ, for three architectures, init scales 1e-3, 0.1, 2, coupled inits."""
     law = get_law("riccati_limits")

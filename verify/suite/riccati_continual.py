@@ -27,7 +27,7 @@ from simulate import DeepLinear, Task, prescribed_task, train_sequence, zero_bal
 from theory.riccati_continual import continual_qqt
 from verify.agreement import Agreement, agreement
 from verify.numbers import error_text
-from verify.suite import check
+from verify.suite import Fault, check
 from verify.suite.riccati import S_RANGE, TOL_COEFF
 
 __all__ = [
@@ -200,8 +200,8 @@ def phase_constants(result: Agreement, n_phases: int, s_max: float) -> np.ndarra
     return out
 
 
-@check("riccati_qqt", "continual_gd_agreement")
-def continual_gd(seed: int) -> tuple[bool, str, dict]:
+@check("riccati_qqt", "continual_gd_agreement", faults={})
+def continual_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """`continual_qqt` (Theorem 3.1 chained from each phase's exact end) against GD through 3 random tasks of
     1.5τ each, (Ni, Nh, No) = (4, 5, 3), at η = 1e-3, 5e-4, 2.5e-4: max|QQᵀ_GD − QQᵀ| over times inside every phase
     and at the phase ends within 3.0·η·s̃_max², and up to the end of phase p within (p + 1)·1.0·η·s̃_max² (one
