@@ -29,12 +29,37 @@ def test_verify_one_law_passes(capsys):
         (["report", "--out", ""], "--out needs a directory name"),
         (["verify", "--seed", "abc"], "seed must be a non-negative integer"),
         (["frobnicate"], "invalid choice"),
+        (["verify", "--plant", "tau=1e-6"], "KIND one of clock, rate, law"),
+        (["verify", "--plant", "clock"], "a planted fault is KIND=SIZE"),
+        (["verify", "--plant", "clock=abc"], "a planted fault is KIND=SIZE"),
+        (["verify", "--plant", "clock=0"], "nonzero size"),
+        (["verify", "--plant", "clock=nan"], "finite"),
+        (["verify", "--plant", "clock=1e-6", "--must-fail"], "not allowed with"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_a_planted_fault_is_seen_only_by_the_checks_that_resolve_it(capsys):
+    # a clock 1e-6 off: within the plain O(η) GD comparison's resolution (≈ 3e-3), not the Richardson one's
+    assert main(["verify", "logistic_mode", "--plant", "clock=1e-6", "--json"]) == 1
+    rows = {r["check"]: r for r in json.loads(capsys.readouterr().out)}
+    assert not rows["gd_agreement_richardson"]["passed"]
+    assert rows["gd_agreement"]["passed"] and rows["solution_satisfies_ode"]["passed"]
+    assert all("[planted fault: clock × (1 + 1e-06)]" in r["summary"] for r in rows.values())
+
+
+def test_must_fail_runs_every_declared_fault(capsys):
+    from verify.suite import FAULTS
+
+    assert main(["verify", "logistic_mode", "--must-fail", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    declared = {(name, kind) for name, faults in FAULTS["logistic_mode"].items() for kind in faults}
+    assert {(r["check"], r["fault"]) for r in rows} == declared
+    assert all(r["failed"] for r in rows)
 
 
 def test_discover_prints_front_with_verdicts(capsys):

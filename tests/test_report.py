@@ -33,6 +33,9 @@ def test_same_seed_same_markdown_and_figures_exist(tmp_path, capsys):
     sindy = pa["layer_balance.md"].split("## Discovery: `balance_conservation` (sindy")[1].split("## ")[0]
     assert "generations" not in sindy and "budget none (a deterministic sparse regression)" in sindy
     assert "(best): the simplest row" in sindy
+    for text in pa.values():  # each check row states the planted faults it is asserted to fail on
+        cells = re.findall(r"^\| `\w+` \| PASS \| ([^|]*) \|", text, re.M)
+        assert cells and all(re.fullmatch(r"(clock|rate|law) \S+(, (clock|rate|law) \S+)*", c.strip()) for c in cells)
     for text in pa.values():  # machine-dependent facts stay off the pages
         assert "hypothesis" not in text and "](ENVIRONMENT.md)" in text
 

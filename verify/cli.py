@@ -1,7 +1,8 @@
 """The `lawbook` command line: a thin argparse layer over the verification suite.
 
-Exit codes: 0 when everything verified (or, for ``discover``, the law was rediscovered), 1 when a verification
-failed (or the law is not on the front), 2 for usage errors or bad input, including a backend that cannot run
+Exit codes: 0 when everything verified (or, for ``discover``, the law was rediscovered; for ``verify
+--must-fail``, every planted fault was caught), 1 when a verification failed (or the law is not on the front, or
+a check missed a planted fault), 2 for usage errors or bad input, including a backend that cannot run
 here (PySR without Julia) and a report that would overwrite files lawbook did not write; 130 when interrupted.
 Progress goes to stderr, one line per law with its elapsed time; results go to stdout. Names are checked before
 anything heavy (torch, the engines) is imported, so a typo fails at once.
@@ -75,6 +76,19 @@ def _parser() -> argparse.ArgumentParser:
     p_verify = sub.add_parser("verify", help="run the verification checks of the given laws (default: all)")
     p_verify.add_argument("laws", nargs="*", metavar="LAW")
     _add_common(p_verify)
+    planted = p_verify.add_mutually_exclusive_group()
+    planted.add_argument(
+        "--plant",
+        type=_fault,
+        metavar="KIND=SIZE",
+        help="run the checks with a planted fault, to see which ones resolve it: KIND is clock (the law read at "
+        "t·(1+SIZE)), rate (GD stepping with η·(1+SIZE)) or law (a quantity of the law × (1+SIZE))",
+    )
+    planted.add_argument(
+        "--must-fail",
+        action="store_true",
+        help="run every check under each fault it declares it must resolve; exit 0 only if each one FAILS",
+    )
     p_report = sub.add_parser("report", help="verify the laws and write markdown pages with figures (default: all)")
     p_report.add_argument("laws", nargs="*", metavar="LAW")
     _add_common(p_report)
@@ -140,14 +154,17 @@ def _law_names(requested: Sequence[str]) -> list[str]:
     return names
 
 
-def _run_laws(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[str, list], dict[str, float]]:
-    """Run every law's checks with one progress line per law on stderr; returns checks and wall times."""
-    from verify.suite import run_law
+def _run_laws(
+    names: Sequence[str], seed: int, quick: bool, fault: Any = None
+) -> tuple[dict[str, list], dict[str, float]]:
+    """Run every law's checks (under ``fault`` if given) with one progress line per law on stderr; returns checks
+    and wall times."""
+    from verify.suite import NO_FAULT, run_law
 
     results, seconds = {}, {}
     for name in names:
         start = time.perf_counter()
-        checks = run_law(name, seed=seed, quick=quick)
+        checks = run_law(name, seed=seed, quick=quick, fault=fault or NO_FAULT)
         seconds[name] = time.perf_counter() - start
         ok = all(c.passed for c in checks)
         print(f"[{seconds[name]:6.1f}s] {name}: {'PASS' if ok else 'FAIL'}", file=sys.stderr)
@@ -155,9 +172,62 @@ def _run_laws(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[str, l
     return results, seconds
 
 
+def _fault(text: str) -> Any:
+    from verify.suite import FAULT_KINDS, Fault
+
+    kind, sep, size = text.partition("=")
+    try:
+        value = float(size)
+    except ValueError:
+        value = None
+    if not sep or kind not in FAULT_KINDS or value is None:
+        raise argparse.ArgumentTypeError(
+            f"a planted fault is KIND=SIZE with KIND one of {', '.join(FAULT_KINDS)} and SIZE a number "
+            f"(e.g. clock=1e-6), got {text!r}"
+        )
+    try:
+        return Fault(kind, value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _must_fail(names: Sequence[str], seed: int, as_json: bool) -> int:
+    """Each check of ``names`` under each fault it declares (`verify.suite.FAULTS`): the check must FAIL."""
+    from verify.suite import FAULTS, Fault, run_check
+
+    rows = []
+    for law in names:
+        start = time.perf_counter()
+        for name, faults in FAULTS[law].items():
+            for kind, size in faults.items():
+                c = run_check(law, name, seed, Fault(kind, size))
+                rows.append(
+                    {
+                        "law": law,
+                        "check": name,
+                        "fault": kind,
+                        "size": size,
+                        "failed": not c.passed,
+                        "summary": c.summary,
+                    }
+                )
+        print(f"[{time.perf_counter() - start:6.1f}s] {law}: planted faults run", file=sys.stderr)
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for r in rows:
+            verdict = "FAILS as required" if r["failed"] else "MISSED the fault"
+            print(f"[{verdict}] {r['law']}.{r['check']} with {r['fault']} × (1 + {r['size']:g}): {r['summary']}")
+        missed = sum(not r["failed"] for r in rows)
+        print(f"{len(rows) - missed} of {len(rows)} planted faults caught ({len(names)} laws, seed {seed})")
+    return 0 if all(r["failed"] for r in rows) else 1
+
+
 def _verify(args: argparse.Namespace) -> int:
     names = _law_names(args.laws)
-    by_law, _ = _run_laws(names, args.seed, quick=False)
+    if args.must_fail:
+        return _must_fail(names, args.seed, args.json)
+    by_law, _ = _run_laws(names, args.seed, quick=False, fault=args.plant)
     results = [c for checks in by_law.values() for c in checks]
     if args.json:
         rows = [{"law": c.law, "check": c.name, "passed": c.passed, "summary": c.summary} for c in results]

@@ -17,7 +17,7 @@ import sympy as sp
 from discover import BEST_LOSS_FACTOR
 from theory import Law
 from verify.figures import Curves, curves_from_agreement, error_vs_eta_png, figure_name, theory_vs_simulation_png
-from verify.suite import Check
+from verify.suite import FAULTS, Check
 
 __all__ = [
     "ENVIRONMENT_PAGE",
@@ -186,12 +186,19 @@ def render_law_page(report: LawReport, *, seed: int, quick: bool = False) -> str
             else "."
         ),
         "",
-        "| check | result | evidence |",
-        "|---|---|---|",
+        "| check | result | must fail at | evidence |",
+        "|---|---|---|---|",
     ]
     for c in report.checks:
-        lines.append(f"| `{c.name}` | {'PASS' if c.passed else '**FAIL**'} | {_escape(c.summary)} |")
-    lines.append("")
+        faults = ", ".join(f"{kind} {size:g}" for kind, size in FAULTS.get(c.law, {}).get(c.name, {}).items())
+        lines.append(f"| `{c.name}` | {'PASS' if c.passed else '**FAIL**'} | {faults} | {_escape(c.summary)} |")
+    lines += [
+        "",
+        "*Must fail at*: the planted faults under which each check is asserted to FAIL (`verify/test_must_fail.py`; "
+        "run them with `lawbook verify --must-fail`): the law read at t·(1 + δ) (clock), gradient descent stepping "
+        "with η·(1 + δ) (rate), or a quantity of the law × (1 + δ) (law), for the δ given.",
+        "",
+    ]
     lines += _statement(law)
     lines += ["## Assumptions and regime", ""]
     for a in law.assumptions:

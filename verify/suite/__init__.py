@@ -188,11 +188,11 @@ def run_check(law: str, name: str, seed: int = 0, fault: Fault = NO_FAULT) -> Ch
     return checks[name](seed, fault)
 
 
-def run_law(law: str, seed: int = 0, quick: bool = False) -> list[Check]:
-    """Run every check of one law (with ``quick``, skip the checks registered as slow)."""
+def run_law(law: str, seed: int = 0, quick: bool = False, fault: Fault = NO_FAULT) -> list[Check]:
+    """Run every check of one law (with ``quick``, skip the checks registered as slow), under ``fault`` if given."""
     if law not in CHECKS:
         raise KeyError(f"no checks for law {law!r}; laws with checks: {', '.join(CHECKS)}")
-    return [fn(seed) for name, fn in CHECKS[law].items() if not (quick and name in SLOW.get(law, ()))]
+    return [fn(seed, fault) for name, fn in CHECKS[law].items() if not (quick and name in SLOW.get(law, ()))]
 
 
 CHECKS = _load()
