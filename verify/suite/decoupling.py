@@ -1,5 +1,9 @@
 """Checks of the task-basis decoupling laws (LAWS.md §2.4-2.5, §3.2): the explicit 2×2 solution, the peak
-time of the coupling, Braun eq. 15 with its measured regime, and the reversal saddle."""
+time of the coupling, Braun eq. 15 with its measured regime, and the reversal saddle.
+
+GD is compared with the laws twice: plainly, with the error required to be GD's own first-order error
+(`gd_error_coefficient`, derived for the simulated networks), and after two Richardson levels, where the law must
+match to O(η³) and a clock or learning rate off by 1e-6 fails."""
 
 from __future__ import annotations
 
@@ -23,8 +27,9 @@ ETAS = (0.01, 0.005, 0.0025)
 # GD vs gradient flow: the tolerance is derived, not fitted. `gd_error_coefficient` integrates GD's first-order global
 # error, W2W1_GD(t) − W2W1(t) = η·E(t) + O(η²), for the very networks simulated, so each GD check predicts its own
 # max|err| = η·max|E| (max over the recorded times, entries and networks). The O(η²) remainder is relative O(η·s):
-# measured, err/(η·max|E|) is 1.002, 1.001, 1.000 (decoupling_2x2) and 1.032, 1.016, 1.008 (reversal_saddle) at
-# η = 0.01, 0.005, 0.0025, so the measured constant must lie within ±GD_MARGIN = 10% of the derived one, three times
+# measured, err/(η·max|E|) is 1.002, 1.001, 1.000 (decoupling_2x2, seed 0; 0.999-1.006 over seeds 0-39) and 1.032,
+# 1.016, 1.008 (reversal_saddle, the same for every seed: its task-basis dynamics do not depend on the rotations the
+# seed draws) at η = 0.01, 0.005, 0.0025, so the measured constant must lie within ±GD_MARGIN = 10% of the derived one, three times
 # the largest remainder: two-sided, so a GD that is too accurate (another dynamics) fails as well as one off by an
 # O(1) factor. (It replaces the bound 1.0·η·s², LAWS.md §0's recommendation, under which the observed constants
 # were 0.23 and 0.48: a 2-4× slack, under which a GD error of the right order but twice too large passed.)
@@ -277,10 +282,12 @@ def two_by_two_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return result.passed and close, f"{result}; {text}", {"agreement": result, "ylabel": ylabel}
 
 
-# Measured c = err/(η³ s_max⁴) = 0.011 at each of η = 0.01, 0.005, 0.0025 (errors 1.8e-7, 2.2e-8, 2.8e-9): the bound
-# 0.02 leaves 80%. A clock or rate error δ moves M by ≈ 2δ, so δ = 1e-7 (2e-7) is 40× the finest tolerance (5e-9)
-# and breaks the order (0.39 for 3): measured FAIL at 1e-7, and at 3e-8 (6e-8: 12×, order 0.9); 1e-6 gives 2e-6.
-TWO_BY_TWO_RICHARDSON_COEFF = 0.02
+# A measured bound (the O(η³) constant is not derived here): c = err/(η³ s_max⁴) is the same at each of η = 0.01,
+# 0.005, 0.0025 (seed 0: 0.011, errors 1.8e-7, 2.2e-8, 2.8e-9) but depends on the random A0: over seeds 0-39 it runs
+# from 0.005 to 0.023 (seed 7; median 0.007). The bound 0.04 leaves 70% over that worst seed. A clock or rate error δ
+# moves M by ≈ 2δ, so δ = 1e-7 (2e-7) is 20× the finest tolerance (1e-8) and breaks the order (0.39 for 3): measured
+# FAIL at 1e-7, and at 3e-8 (6e-8: 6×, order 0.9); 1e-6 gives 2e-6.
+TWO_BY_TWO_RICHARDSON_COEFF = 0.04
 TWO_BY_TWO_RICHARDSON_FAULT = 1e-7
 
 
