@@ -523,7 +523,7 @@ def reversal_refused(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     head = messages[0].partition(":")[0]
     summary = (
         f"reversal and sign-mismatch refused with Assumption 3.1, naming the fix aligned_qqt: {refused}; "
-        f"σ_min(B): {error_text(max(smin), floor=1e-15)} (round-off bound {B_ROUNDOFF:g}); message: {head}: …"
+        f"σ_min(B): {error_text(max(smin), floor=1e-15)} (tol {B_ROUNDOFF:g}); message: {head}: …"
     )
     return refused and singular, summary, {"messages": messages, "sigma_min_B": smin}
 
