@@ -6,9 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulate import DeepLinear, train
 from theory import AssumptionError, get_law
 from theory.decoupling import aligned_qqt, aligned_strengths, decoupled_m
+from theory.riccati import qqt
+from verify.agreement import agreement
 from verify.conftest import law_checks
+from verify.suite import NO_FAULT
+from verify.suite import decoupling as decoupling_suite
+from verify.suite.decoupling import gd_error_coefficient
 
 two = get_law("decoupling_2x2")
 peak = get_law("coupling_peak_time")
@@ -119,3 +125,45 @@ def test_aligned_strengths_at_the_plateau_for_long_times():
     pos, neg = aligned_strengths([4.0, -4.0], [4.0, 4.0], [5.0])[0]
     assert pos == 4.0
     assert -neg == pytest.approx(reversal.numeric("solution_u0", t=5.0, tau=1.0, s=4.0, u0=4.0), rel=1e-12)
+
+
+def _two_by_two_net(seed=3):
+    """One A-parameterised 2×2 network (Nh = 4, non-decoupled A0 at scale 0.05·s_max), as in the GD checks."""
+    task, W1, W2, _ = decoupling_suite._a_param_network((2.0, 1.0), 0.05, seed, 1)
+    return task, W1[0], W2[0]
+
+
+def test_gd_error_coefficient_is_the_first_order_error_of_gd():
+    """(W2W1_GD − W2W1)/η → E(t) with an O(η) remainder: halving η halves the remainder, which is already small
+    against E itself (the derivation, independently of the registered checks that rely on it)."""
+    task, W1, W2 = _two_by_two_net()
+    t = np.arange(0, 121) * 0.05  # up to 6τ, through both modes' learning
+    E = gd_error_coefficient(W1, W2, task.sigma_yx, t)
+    flow = qqt(W1, W2, task.sigma_yx, t)[:, 2:, :2]  # Theorem 3.1: the exact flow W2W1(t)
+    remainders = []
+    for eta in (0.005, 0.0025):
+        traj = train(DeepLinear((2, 4, 2)), (W1, W2), task, eta=eta, times=t)
+        remainders.append(float(np.abs((traj.end_to_end()[:, 0] - flow) / eta - E).max()))
+    # the remainder is O(η·s) relative to E: measured 0.52% at η·s = 0.01 (bound 2%), and it halves with η (2 ± 0.2,
+    # as verify.agreement asks of GD errors; measured 2.003)
+    assert remainders[0] <= 0.02 * np.abs(E).max()
+    assert remainders[0] / remainders[1] == pytest.approx(2.0, rel=0.1)
+
+
+def test_gd_error_coefficient_at_time_zero_and_bad_inputs():
+    task, W1, W2 = _two_by_two_net()
+    assert np.array_equal(gd_error_coefficient(W1, W2, task.sigma_yx, np.array([0.0])), np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match=r"W1 \(Nh, Ni\), W2 \(No, Nh\)"):
+        gd_error_coefficient(W1, W2.T, task.sigma_yx, np.array([1.0]))
+    with pytest.raises(ValueError, match="finite times ≥ 0"):
+        gd_error_coefficient(W1, W2, task.sigma_yx, np.array([-1.0, 1.0]))
+
+
+def test_gd_agreement_band_is_two_sided():
+    """The GD checks accept only GD's derived error ±10%: the same runs fail against a prediction 20% larger (a GD
+    too accurate for the dynamics it claims) as against one 20% smaller (a GD error of the wrong size)."""
+    simulate, theory, predicted, _ = decoupling_suite._two_by_two_runs(0, NO_FAULT, every_step=False)
+    result = agreement(theory, simulate, decoupling_suite.ETAS, tolerance=lambda eta: 2 * predicted * eta)
+    assert decoupling_suite._margin_verdict(result, predicted)[0]
+    assert not decoupling_suite._margin_verdict(result, 1.2 * predicted)[0]
+    assert not decoupling_suite._margin_verdict(result, 0.8 * predicted)[0]
