@@ -13,7 +13,13 @@ from theory.riccati_continual import continual_qqt
 from theory.riccati_fukumizu import qqt_fukumizu
 from theory.riccati_readout import loss, network_function, ntk, rsm_input, rsm_output, w1tw1, w2w2t
 from verify.conftest import law_checks
-from verify.suite.riccati import COUPLING_FLOOR, coupled_init, coupling, independent_seeds
+from verify.suite import Fault, run_check
+from verify.suite.riccati import (
+    COUPLING_FLOOR,
+    coupled_init,
+    coupling,
+    independent_seeds,
+)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +27,27 @@ from verify.suite.riccati import COUPLING_FLOOR, coupled_init, coupling, indepen
 )
 def test_registered_checks(law, name, assert_check):
     assert_check(law, name)
+
+
+@pytest.mark.parametrize(
+    ("law", "name"),
+    [
+        pytest.param("riccati_qqt", "gd_agreement_richardson", id="fig2c_richardson"),
+        pytest.param("fukumizu_qqt", "gd_agreement_richardson", id="fukumizu_richardson"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["clock", "rate"])
+def test_one_in_a_million_clock_or_rate_error_fails_the_extrapolated_gd_checks(law, name, kind):
+    """Issue 9, item 4: a 1e-6 relative clock or rate error fails the Richardson-extrapolated GD comparisons (their
+    declared faults are smaller still; a must-fail size need not be monotone, so the issue's size is run too)."""
+    result = run_check(law, name, fault=Fault(kind, 1e-6))
+    assert not result.passed, result.summary
+
+
+def test_plain_gd_comparison_cannot_resolve_one_in_a_million():
+    """Why the extrapolated check exists: the plain O(η) rank-deficient comparison passes a 1e-6 clock error (GD's
+    own error at η = 0.005 is 4.8e-3, the fault moves QQᵀ by ≈ 2e-6), which its Richardson twin fails above."""
+    assert run_check("fukumizu_qqt", "gd_agreement_rank_deficient", fault=Fault("clock", 1e-6)).passed
 
 
 def _setup(seed: int, Ni: int, Nh: int, No: int, scale: float):
