@@ -15,7 +15,11 @@ from theory.riccati_readout import loss, network_function, ntk, rsm_input, rsm_o
 from verify.conftest import law_checks
 from verify.suite import Fault, run_check
 from verify.suite.riccati import (
+    ALIGNED_COEFF,
     COUPLING_FLOOR,
+    TOL_COEFF,
+    TOL_FLOOR,
+    constants_in_band,
     coupled_init,
     coupling,
     independent_seeds,
@@ -27,6 +31,17 @@ from verify.suite.riccati import (
 )
 def test_registered_checks(law, name, assert_check):
     assert_check(law, name)
+
+
+def test_fig2c_tolerance_is_derived_and_two_sided():
+    """TOL_COEFF is 10% over the aligned single-mode GD constant at the strongest mode and smallest init of the
+    Fig. 2C ranges (0.745, LAWS.md §1.1's logistic constant at the same u0/s), and the band has a floor: a batch
+    whose worst constant is below it (GD too accurate for its step) fails, as does one above the ceiling."""
+    assert ALIGNED_COEFF == pytest.approx(0.745, abs=5e-4)  # DOP853 at rtol 1e-11: accurate far below 5e-4
+    assert TOL_COEFF == pytest.approx(1.1 * ALIGNED_COEFF, rel=1e-15)
+    assert constants_in_band(np.array([[0.441, 0.2], [0.44, 0.01]]))  # seed 0's measured worst, 0.441
+    assert not constants_in_band(np.array([[0.5 * TOL_FLOOR, 0.01]]))
+    assert not constants_in_band(np.array([[1.01 * TOL_COEFF, 0.3]]))
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from verify.agreement import Agreement, Series, agreement, fit_order
 from verify.figures import Curves
 from verify.numbers import error_text
 from verify.suite import NO_FAULT, Fault, check
+from verify.suite.modes import TOL_MARGIN, gd_error_constant
 
 # Braun et al. Fig. 2C: three step sizes a decade apart, so the O(η) error must fall 10× per decade.
 FIG2C_ETAS = (0.05, 0.005, 0.0005)
@@ -43,19 +44,41 @@ HORIZON = 16.0
 HORIZON_LEFT = 1e-2  # 1% of s̃_min: far below the O(s̃) of a transition still under way at the horizon
 RECORD_DT = 0.05  # a multiple of every η in FIG2C_ETAS
 N_ARCHITECTURES = 56
-# Tolerance. For one mode, max_t |u_GD − u| ≈ 0.745·η·s² (LAWS.md §0, reproduced by verify/suite/modes.py).
-# An entry of QQᵀ is Σ_α c_α q_α(t) over modes with Σ_α |c_α| ≤ 1 (products of orthonormal singular-vector
-# components, Cauchy-Schwarz), so for aligned modes its error is at most the worst mode's, 0.745·η·s̃_max².
-# A coupled init near a saddle's stable manifold (small σ_min(B)) spends an extra ≈ ln(2/σ_min(B))/(2s̃) near the
-# saddle (‖B‖ ≤ 2, so the log is ≥ 0 and 0 for an aligned init); GD's per-step O(ηs̃) rate error accumulates
-# over that time, so the timing error of the escape, and with it the error of the transition, grows by the factor
-# 1 + ln(2/σ_min(B)). Without it the constant err/(η s̃_max²) reaches 0.94, 1.08, 1.15 at seeds 0, 1, 3 (the
-# worst cases have σ_min(B) ≈ 0.01-0.05); with it ≤ 0.44 over those 168 architectures. C = 1 is LAWS.md §0's
-# recommendation (tol ≈ C·η·s_max², C ≈ 1) and far below an O(1) error (a wrong rate factor or a wrong
-# coupling term gives errors of order s̃). The issue's absolute requirement at η = 5e-4 (≤ 1e-3 for every
-# architecture) is asserted separately.
-TOL_COEFF = 1.0
+# Tolerance: max|QQᵀ_GD − QQᵀ| ≤ TOL_COEFF·η·s̃_max²·(1 + ln(2/σ_min(B))) for every architecture, and the worst
+# constant err/(η s̃_max²(1 + ln(2/σ_min(B)))) over the batch at least TOL_FLOOR (two-sided, as in modes.py).
+# Aligned modes (derived): one mode's GD error is c·η·s² + O(η²) with c from `modes.gd_error_constant`, largest for
+# the strongest mode (s̃ = 1.5) at the smallest init of the ranges (u0 = 0.5·1e-3, the scale times the smallest
+# |N(0,1)| + 0.5), c = 0.745 over 16τ; an entry of QQᵀ is Σ_α c_α q_α(t) with Σ_α |c_α| ≤ 1 (products of
+# orthonormal singular-vector components, Cauchy-Schwarz), so its error is at most the worst mode's.
+# Coupled inits (measured): an init near a saddle's stable manifold (small σ_min(B)) spends an extra
+# ≈ ln(2/σ_min(B))/(2s̃) near the saddle (‖B‖ ≤ 2, so the log is ≥ 0, and 0 for an aligned init); GD's per-step
+# O(ηs̃) rate error accumulates over that time, so the error of the transition grows by the factor
+# 1 + ln(2/σ_min(B)). Without it err/(η s̃_max²) reaches 0.94, 1.08, 1.15 at seeds 0, 1, 3 (σ_min(B) ≈ 0.01-0.05);
+# with it, the worst constant of each batch of 56 is 0.441, 0.377, 0.339, 0.322, 0.345, 0.332, 0.613, 0.222, 0.421,
+# 0.374, 0.349, 0.349, 0.350, 0.374, 0.411, 0.524 at seeds 0-15 (896 architectures, σ_min(B) down to 8e-4): all
+# below the aligned 0.745. TOL_COEFF = (1 + 10%)·0.745 = 0.82: the 10% covers the O(η²) remainder, relative
+# O(η·s̃) ≤ 7.5% at the coarsest η = 0.05 (modes.TOL_MARGIN), and leaves 34% above the worst coupled batch. The
+# floor 0.1 is 2.2× below the smallest worst constant measured (0.222): GD that is too accurate for its step size
+# (a law that tracks GD instead of the flow, or a clock that absorbs GD's lag) fails. Both bounds are far from an
+# O(1) error: a wrong rate factor or coupling term gives errors of order s̃, constants ≫ 1.
+# The issue's absolute requirement at η = 5e-4 (≤ 1e-3 for every architecture) is asserted separately.
+ALIGNED_COEFF = gd_error_constant(2, S_RANGE[1], 0.5 * SCALE_RANGE[0], HORIZON)
+TOL_COEFF = (1 + TOL_MARGIN) * ALIGNED_COEFF
+TOL_FLOOR = 0.1
 FINE_ETA_LIMIT = 1e-3  # required max|QQᵀ_GD − QQᵀ| at η = 5e-4 for every architecture (Braun Fig. 2C)
+
+
+def constants_in_band(consts: np.ndarray) -> bool:
+    """Whether the GD error constants err/(η s̃_max²(1 + ln(2/σ_min(B)))) of a batch (any shape: η × architecture)
+    stay at or below TOL_COEFF everywhere and reach at least TOL_FLOOR somewhere (GD's O(η) error is there).
+
+    >>> constants_in_band(np.array([[0.44, 0.1], [0.3, 0.02]]))
+    True
+    >>> constants_in_band(np.array([0.05, 0.02])), constants_in_band(np.array([0.9, 0.3]))  # too small, too large
+    (False, False)
+    """
+    worst = float(np.max(consts))
+    return TOL_FLOOR <= worst <= TOL_COEFF
 
 
 # -- coupled (non-aligned) initialisations ---------------------------------------------------------------------
@@ -262,7 +285,8 @@ def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Braun Fig. 2C: 56 random architectures (dims 2-20, 42 with Ni ≠ No, init scales 1e-3 to 1) with inits
     drawn independently of the task, GD at η = 0.05, 0.005, 5e-4 up to t = 16τ against Theorem 3.1. Every init is
     coupled (‖C‖_F/√Nm ≥ 0.1, and ⊥ mass ≥ 0.1 when Ni ≠ No); every architecture: max|QQᵀ_GD − QQᵀ| within
-    1.0·η·s̃_max²·(1 + ln(2/σ_min(B))) at every η, fitted order 1 ± 0.15, ≤ 1e-3 at η = 5e-4, and learned by 16τ."""
+    0.82·η·s̃_max²·(1 + ln(2/σ_min(B))) at every η (the worst one at least 0.1·… of it: `constants_in_band`),
+    fitted order 1 ± 0.15, ≤ 1e-3 at η = 5e-4, and learned by 16τ."""
     archs = random_architectures(N_ARCHITECTURES, seed)
     couplings = [coupling(a.W1, a.W2, a.sigma_yx) for a in archs]
     c_min = min(k.c for k in couplings)
@@ -293,7 +317,7 @@ def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     learned = left <= HORIZON_LEFT
     orders = np.array([fit_order(FIG2C_ETAS, errors[:, i]) for i in range(len(archs))])
     consts = errors / (np.array(FIG2C_ETAS)[:, None] * (s_max2 * saddle)[None, :])
-    within = bool(np.all(errors <= tol))
+    within = bool(np.all(errors <= tol)) and constants_in_band(consts)
     order_ok = bool(np.all(np.abs(orders - 1.0) <= 0.15))
     fine_ok = bool(errors[-1].max() <= FINE_ETA_LIMIT)
     # GD and the padded loop are the same arithmetic up to summation order: round-off, ≤ 1e-12 over 2000 steps
@@ -320,7 +344,7 @@ def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         f"{min(a.scale for a in archs):.1e}-{max(a.scale for a in archs):.2f}); max|QQᵀ_GD − QQᵀ| over t ≤ {HORIZON:g}: "
         + ", ".join(f"η={e:g}: {w:.3g}" for e, w in zip(FIG2C_ETAS, worst, strict=True))
         + f"; per-architecture order {orders.min():.3f}-{orders.max():.3f}; err/(η s̃_max²(1 + ln(2/σ_min(B)))) ≤ "
-        f"{consts.max():.3f} (tol {TOL_COEFF}); all within tol: {within}; η = 5e-4 max {errors[-1].max():.2e} "
+        f"{consts.max():.3f} (band {TOL_FLOOR:g}-{TOL_COEFF:.3f}); all within tol: {within}; η = 5e-4 max {errors[-1].max():.2e} "
         f"(limit 1e-3); max|QQᵀ({HORIZON:g}τ) − QQᵀ(∞)| {left:.1e} (limit {HORIZON_LEFT:g}); "
         # two GD implementations over 3200 steps differ by summation order only: shown below 1e-13 (tol 1e-12)
         f"padded GD vs simulate.train {error_text(padded_vs_train, floor=1e-13)} (tol 1e-12)"
