@@ -8,12 +8,14 @@ independent, coupled, sign-fixed and still zero-balanced.
 import numpy as np
 import pytest
 
-from simulate import decoupled_init, prescribed_task, zero_balanced_init
+from simulate import DeepLinear, Task, decoupled_init, prescribed_task, train, zero_balanced_init
 from theory import AssumptionError
 from theory.riccati import qqt
+from verify.suite import Fault
 from verify.suite.riccati import (
     COUPLING_FLOOR,
     N_ARCHITECTURES,
+    _padded_gd,
     coupled_init,
     coupling,
     independent_seeds,
@@ -89,3 +91,23 @@ def test_coupling_refuses_bad_input():
         coupling(W1, W2, task.sigma_yx)
     with pytest.raises(ValueError, match="pass matching sizes"):
         coupling(W1, W2, np.eye(3, 2))
+
+
+def test_padded_gd_steps_with_the_faulted_rate_on_the_unfaulted_clock():
+    """Under a rate fault the padded GD takes steps of η(1 + δ) (those of `simulate.train` at that step size) while
+    its records stay at multiples of η: the same records, relabelled, which is what a clock that counts steps of
+    η but a learning rate off by δ means (verify.suite.Fault.rate)."""
+    a = random_architectures(1, seed=0, max_dim=4)[0]
+    eta, delta, every = 0.01, 1e-3, 5
+    faulted = _padded_gd([a], eta, 1.0, every * eta, Fault("rate", delta))[0]
+    assert faulted.shape[0] == round(1.0 / (every * eta)) + 1  # the recorded times are still k·5η up to t = 1
+    task = Task(np.eye(a.Ni) * np.sqrt(a.Ni), a.sigma_yx @ (np.eye(a.Ni) * np.sqrt(a.Ni)), name="one")
+    stepped = eta * (1 + delta)
+    times = np.arange(faulted.shape[0]) * every * stepped
+    traj = train(DeepLinear((a.Ni, a.Nh, a.No)), (a.W1, a.W2), task, eta=stepped, times=times)
+    Q = np.concatenate([np.swapaxes(traj.weights[0][:, 0], -1, -2), traj.weights[1][:, 0]], axis=-2)
+    # two GD loops over 100 steps of O(1) numbers that differ only in summation order: round-off ≈ 1e-14
+    np.testing.assert_allclose(faulted, Q @ np.swapaxes(Q, -1, -2), rtol=0, atol=1e-12)
+    unfaulted = _padded_gd([a], eta, 1.0, every * eta)[0]
+    # δ = 1e-3 of a unit of time's dynamics moves QQᵀ by ≈ 1e-3·t·|dQQᵀ/dt|, far above the round-off above
+    assert np.abs(faulted - unfaulted).max() > 1e-6

@@ -13,7 +13,17 @@ from theory.riccati_continual import continual_qqt
 from theory.riccati_fukumizu import qqt_fukumizu
 from theory.riccati_readout import loss, network_function, ntk, rsm_input, rsm_output, w1tw1, w2w2t
 from verify.conftest import law_checks
-from verify.suite.riccati import COUPLING_FLOOR, coupled_init, coupling, independent_seeds
+from verify.suite import Fault, run_check
+from verify.suite.riccati import (
+    ALIGNED_COEFF,
+    COUPLING_FLOOR,
+    TOL_COEFF,
+    TOL_FLOOR,
+    constants_in_band,
+    coupled_init,
+    coupling,
+    independent_seeds,
+)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +31,38 @@ from verify.suite.riccati import COUPLING_FLOOR, coupled_init, coupling, indepen
 )
 def test_registered_checks(law, name, assert_check):
     assert_check(law, name)
+
+
+def test_fig2c_tolerance_is_derived_and_two_sided():
+    """TOL_COEFF is 10% over the aligned single-mode GD constant at the strongest mode and smallest init of the
+    Fig. 2C ranges (0.745, LAWS.md §1.1's logistic constant at the same u0/s), and the band has a floor: a batch
+    whose worst constant is below it (GD too accurate for its step) fails, as does one above the ceiling."""
+    assert ALIGNED_COEFF == pytest.approx(0.745, abs=5e-4)  # DOP853 at rtol 1e-11: accurate far below 5e-4
+    assert TOL_COEFF == pytest.approx(1.1 * ALIGNED_COEFF, rel=1e-15)
+    assert constants_in_band(np.array([[0.441, 0.2], [0.44, 0.01]]))  # seed 0's measured worst, 0.441
+    assert not constants_in_band(np.array([[0.5 * TOL_FLOOR, 0.01]]))
+    assert not constants_in_band(np.array([[1.01 * TOL_COEFF, 0.3]]))
+
+
+@pytest.mark.parametrize(
+    ("law", "name"),
+    [
+        pytest.param("riccati_qqt", "gd_agreement_richardson", id="fig2c_richardson"),
+        pytest.param("fukumizu_qqt", "gd_agreement_richardson", id="fukumizu_richardson"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["clock", "rate"])
+def test_one_in_a_million_clock_or_rate_error_fails_the_extrapolated_gd_checks(law, name, kind):
+    """Issue 9, item 4: a 1e-6 relative clock or rate error fails the Richardson-extrapolated GD comparisons (their
+    declared faults are smaller still; a must-fail size need not be monotone, so the issue's size is run too)."""
+    result = run_check(law, name, fault=Fault(kind, 1e-6))
+    assert not result.passed, result.summary
+
+
+def test_plain_gd_comparison_cannot_resolve_one_in_a_million():
+    """Why the extrapolated check exists: the plain O(η) rank-deficient comparison passes a 1e-6 clock error (GD's
+    own error at η = 0.005 is 4.8e-3, the fault moves QQᵀ by ≈ 2e-6), which its Richardson twin fails above."""
+    assert run_check("fukumizu_qqt", "gd_agreement_rank_deficient", fault=Fault("clock", 1e-6)).passed
 
 
 def _setup(seed: int, Ni: int, Nh: int, No: int, scale: float):

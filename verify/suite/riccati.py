@@ -1,5 +1,6 @@
 """Checks of the exact matrix Riccati solutions (LAWS.md §2.1-2.3): Theorem 3.1 against GD on many
-architectures (Braun et al. 2022, Fig. 2C), its long-time stability and limits, and the Fukumizu form.
+architectures (Braun et al. 2022, Fig. 2C), plainly at O(η) and Richardson-extrapolated to O(η³) (which resolves a
+clock or rate error of 1e-8), its long-time stability and limits, and the Fukumizu form.
 
 GD of many architectures at once: with whitened inputs the gradients depend on the data only through Σyx
 (those of `simulate.DeepLinear` with Σxx = I), so networks of different shapes are zero-padded to one common
@@ -13,6 +14,7 @@ architecture against `simulate.train` (the project's GD loop, unpadded) as well.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +28,8 @@ from theory.riccati_fukumizu import qqt_fukumizu, qqt_fukumizu_mp
 from verify.agreement import Agreement, Series, agreement, fit_order
 from verify.figures import Curves
 from verify.numbers import error_text
-from verify.suite import Fault, check
+from verify.suite import NO_FAULT, Fault, check
+from verify.suite.modes import TOL_MARGIN, gd_error_constant
 
 # Braun et al. Fig. 2C: three step sizes a decade apart, so the O(η) error must fall 10× per decade.
 FIG2C_ETAS = (0.05, 0.005, 0.0005)
@@ -42,19 +45,41 @@ HORIZON = 16.0
 HORIZON_LEFT = 1e-2  # 1% of s̃_min: far below the O(s̃) of a transition still under way at the horizon
 RECORD_DT = 0.05  # a multiple of every η in FIG2C_ETAS
 N_ARCHITECTURES = 56
-# Tolerance. For one mode, max_t |u_GD − u| ≈ 0.745·η·s² (LAWS.md §0, reproduced by verify/suite/modes.py).
-# An entry of QQᵀ is Σ_α c_α q_α(t) over modes with Σ_α |c_α| ≤ 1 (products of orthonormal singular-vector
-# components, Cauchy-Schwarz), so for aligned modes its error is at most the worst mode's, 0.745·η·s̃_max².
-# A coupled init near a saddle's stable manifold (small σ_min(B)) spends an extra ≈ ln(2/σ_min(B))/(2s̃) near the
-# saddle (‖B‖ ≤ 2, so the log is ≥ 0 and 0 for an aligned init); GD's per-step O(ηs̃) rate error accumulates
-# over that time, so the timing error of the escape, and with it the error of the transition, grows by the factor
-# 1 + ln(2/σ_min(B)). Without it the constant err/(η s̃_max²) reaches 0.94, 1.08, 1.15 at seeds 0, 1, 3 (the
-# worst cases have σ_min(B) ≈ 0.01-0.05); with it ≤ 0.44 over those 168 architectures. C = 1 is LAWS.md §0's
-# recommendation (tol ≈ C·η·s_max², C ≈ 1) and far below an O(1) error (a wrong rate factor or a wrong
-# coupling term gives errors of order s̃). The issue's absolute requirement at η = 5e-4 (≤ 1e-3 for every
-# architecture) is asserted separately.
-TOL_COEFF = 1.0
+# Tolerance: max|QQᵀ_GD − QQᵀ| ≤ TOL_COEFF·η·s̃_max²·(1 + ln(2/σ_min(B))) for every architecture, and the worst
+# constant err/(η s̃_max²(1 + ln(2/σ_min(B)))) over the batch at least TOL_FLOOR (two-sided, as in modes.py).
+# Aligned modes (derived): one mode's GD error is c·η·s² + O(η²) with c from `modes.gd_error_constant`, largest for
+# the strongest mode (s̃ = 1.5) at the smallest init of the ranges (u0 = 0.5·1e-3, the scale times the smallest
+# |N(0,1)| + 0.5), c = 0.745 over 16τ; an entry of QQᵀ is Σ_α c_α q_α(t) with Σ_α |c_α| ≤ 1 (products of
+# orthonormal singular-vector components, Cauchy-Schwarz), so its error is at most the worst mode's.
+# Coupled inits (measured): an init near a saddle's stable manifold (small σ_min(B)) spends an extra
+# ≈ ln(2/σ_min(B))/(2s̃) near the saddle (‖B‖ ≤ 2, so the log is ≥ 0, and 0 for an aligned init); GD's per-step
+# O(ηs̃) rate error accumulates over that time, so the error of the transition grows by the factor
+# 1 + ln(2/σ_min(B)). Without it err/(η s̃_max²) reaches 0.94, 1.08, 1.15 at seeds 0, 1, 3 (σ_min(B) ≈ 0.01-0.05);
+# with it, the worst constant of each batch of 56 is 0.441, 0.377, 0.339, 0.322, 0.345, 0.332, 0.613, 0.222, 0.421,
+# 0.374, 0.349, 0.349, 0.350, 0.374, 0.411, 0.524 at seeds 0-15 (896 architectures, σ_min(B) down to 8e-4): all
+# below the aligned 0.745. TOL_COEFF = (1 + 10%)·0.745 = 0.82: the 10% covers the O(η²) remainder, relative
+# O(η·s̃) ≤ 7.5% at the coarsest η = 0.05 (modes.TOL_MARGIN), and leaves 34% above the worst coupled batch. The
+# floor 0.1 is 2.2× below the smallest worst constant measured (0.222): GD that is too accurate for its step size
+# (a law that tracks GD instead of the flow, or a clock that absorbs GD's lag) fails. Both bounds are far from an
+# O(1) error: a wrong rate factor or coupling term gives errors of order s̃, constants ≫ 1.
+# The issue's absolute requirement at η = 5e-4 (≤ 1e-3 for every architecture) is asserted separately.
+ALIGNED_COEFF = gd_error_constant(2, S_RANGE[1], 0.5 * SCALE_RANGE[0], HORIZON)
+TOL_COEFF = (1 + TOL_MARGIN) * ALIGNED_COEFF
+TOL_FLOOR = 0.1
 FINE_ETA_LIMIT = 1e-3  # required max|QQᵀ_GD − QQᵀ| at η = 5e-4 for every architecture (Braun Fig. 2C)
+
+
+def constants_in_band(consts: np.ndarray) -> bool:
+    """Whether the GD error constants err/(η s̃_max²(1 + ln(2/σ_min(B)))) of a batch (any shape: η × architecture)
+    stay at or below TOL_COEFF everywhere and reach at least TOL_FLOOR somewhere (GD's O(η) error is there).
+
+    >>> constants_in_band(np.array([[0.44, 0.1], [0.3, 0.02]]))
+    True
+    >>> constants_in_band(np.array([0.05, 0.02])), constants_in_band(np.array([0.9, 0.3]))  # too small, too large
+    (False, False)
+    """
+    worst = float(np.max(consts))
+    return TOL_FLOOR <= worst <= TOL_COEFF
 
 
 # -- coupled (non-aligned) initialisations ---------------------------------------------------------------------
@@ -190,8 +215,12 @@ def _qqt_of(W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
     return Q @ np.swapaxes(Q, -1, -2)
 
 
-def _padded_gd(archs: list[_Arch], eta: float, horizon: float, record_dt: float) -> list[np.ndarray]:
+def _padded_gd(
+    archs: list[_Arch], eta: float, horizon: float, record_dt: float, fault: Fault = NO_FAULT
+) -> list[np.ndarray]:
     """GD of every architecture as one zero-padded batch; QQᵀ of each at t = 0, record_dt, …, horizon.
+
+    The clock counts steps of ``eta``; under a rate ``fault`` each step is taken with η·(1 + δ) instead.
 
     The step is that of `simulate.DeepLinear` with Σxx = I, written out in numpy with preallocated buffers
     (for (56, 20, 20) stacks this is twice as fast as the generic torch step, and the step count, 32,000 at
@@ -209,6 +238,7 @@ def _padded_gd(archs: list[_Arch], eta: float, horizon: float, record_dt: float)
     sigma = np.stack([pad(a.sigma_yx) for a in archs])
     E, g1, g2 = np.empty_like(W1), np.empty_like(W1), np.empty_like(W1)
     every, n_steps = round(record_dt / eta), round(horizon / eta)
+    stepped = fault.rate(eta)  # the step size really used; the records stay at multiples of η
     records: list[tuple[np.ndarray, np.ndarray]] = []
     for k in range(n_steps + 1):
         if k % every == 0:
@@ -219,8 +249,8 @@ def _padded_gd(archs: list[_Arch], eta: float, horizon: float, record_dt: float)
         E -= sigma
         np.matmul(W2.transpose(0, 2, 1), E, out=g1)  # ∂L/∂W1, from the weights before this step
         np.matmul(E, W1.transpose(0, 2, 1), out=g2)  # ∂L/∂W2
-        g1 *= eta
-        g2 *= eta
+        g1 *= stepped
+        g2 *= stepped
         W1 -= g1
         W2 -= g2
     W1s = np.stack([r[0] for r in records], axis=1)  # (B, T, D, D)
@@ -242,12 +272,22 @@ def _mode_curves(a: _Arch, q: np.ndarray) -> np.ndarray:
     return np.einsum("ia,tij,ja->ta", ts.u_m, q[:, a.Ni :, : a.Ni], ts.v_m)
 
 
-@check("riccati_qqt", "gd_agreement_fig2c", faults={})
+# A relative clock or rate error δ moves QQᵀ by ≈ δ·max|t·dQQᵀ/dt| (a rate error is a clock error of the runs:
+# k steps of η(1 + δ) reach t(1 + δ)), ≈ 3·δ for these transitions (at t ≈ 3-10τ, slopes up to s̃²/2). GD's own
+# error at the finest η = 5e-4 is 8e-4 (seed 0), so δ must be ≳ 1e-4 to move the per-architecture order out of
+# 1 ± 0.15 or the η = 5e-4 error past 1e-3. Measured at seed 0 with δ = 3e-4: clock, orders 0.76-1.08 and 1.7e-3 at
+# η = 5e-4 (out by 0.09 and 70%); rate, orders 0.83-1.23 (out by 0.08). With δ = 1e-4 (1/3) the check still fails,
+# but only just (clock: 1.09e-3 against the 1e-3 limit, orders within; rate: order 1.165 against 1.15).
+FIG2C_FAULT = 3e-4
+
+
+@check("riccati_qqt", "gd_agreement_fig2c", faults={"clock": FIG2C_FAULT, "rate": FIG2C_FAULT})
 def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Braun Fig. 2C: 56 random architectures (dims 2-20, 42 with Ni ≠ No, init scales 1e-3 to 1) with inits
     drawn independently of the task, GD at η = 0.05, 0.005, 5e-4 up to t = 16τ against Theorem 3.1. Every init is
     coupled (‖C‖_F/√Nm ≥ 0.1, and ⊥ mass ≥ 0.1 when Ni ≠ No); every architecture: max|QQᵀ_GD − QQᵀ| within
-    1.0·η·s̃_max²·(1 + ln(2/σ_min(B))) at every η, fitted order 1 ± 0.15, ≤ 1e-3 at η = 5e-4, and learned by 16τ."""
+    0.82·η·s̃_max²·(1 + ln(2/σ_min(B))) at every η (the worst one at least 0.1·… of it: `constants_in_band`),
+    fitted order 1 ± 0.15, ≤ 1e-3 at η = 5e-4, and learned by 16τ."""
     archs = random_architectures(N_ARCHITECTURES, seed)
     couplings = [coupling(a.W1, a.W2, a.sigma_yx) for a in archs]
     c_min = min(k.c for k in couplings)
@@ -255,12 +295,12 @@ def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     b_min = np.array([k.b_min for k in couplings])
     coupled = c_min >= COUPLING_FLOOR and perp_min >= COUPLING_FLOOR
     times = np.arange(round(HORIZON / RECORD_DT) + 1) * RECORD_DT
-    theory = [qqt(a.W1, a.W2, a.sigma_yx, times) for a in archs]
+    theory = [qqt(a.W1, a.W2, a.sigma_yx, fault.clock(times)) for a in archs]  # a clock fault reads t·(1 + δ)
     errors = np.empty((len(FIG2C_ETAS), len(archs)))
     shown = int(np.argmax([a.No != a.Ni and a.scale < 0.01 for a in archs]))  # a small-init, Ni ≠ No one
     series, sims = [], []
     for j, eta in enumerate(FIG2C_ETAS):
-        gd = _padded_gd(archs, eta, HORIZON, RECORD_DT)
+        gd = _padded_gd(archs, eta, HORIZON, RECORD_DT, fault)
         errors[j] = [np.abs(g - q).max() for g, q in zip(gd, theory, strict=True)]
         sim_modes, th_modes = _mode_curves(archs[shown], gd[shown]), _mode_curves(archs[shown], theory[shown])
         series.append(Series(eta, times, sim_modes, th_modes))
@@ -278,7 +318,7 @@ def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     learned = left <= HORIZON_LEFT
     orders = np.array([fit_order(FIG2C_ETAS, errors[:, i]) for i in range(len(archs))])
     consts = errors / (np.array(FIG2C_ETAS)[:, None] * (s_max2 * saddle)[None, :])
-    within = bool(np.all(errors <= tol))
+    within = bool(np.all(errors <= tol)) and constants_in_band(consts)
     order_ok = bool(np.all(np.abs(orders - 1.0) <= 0.15))
     fine_ok = bool(errors[-1].max() <= FINE_ETA_LIMIT)
     # GD and the padded loop are the same arithmetic up to summation order: round-off, ≤ 1e-12 over 2000 steps
@@ -305,7 +345,7 @@ def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         f"{min(a.scale for a in archs):.1e}-{max(a.scale for a in archs):.2f}); max|QQᵀ_GD − QQᵀ| over t ≤ {HORIZON:g}: "
         + ", ".join(f"η={e:g}: {w:.3g}" for e, w in zip(FIG2C_ETAS, worst, strict=True))
         + f"; per-architecture order {orders.min():.3f}-{orders.max():.3f}; err/(η s̃_max²(1 + ln(2/σ_min(B)))) ≤ "
-        f"{consts.max():.3f} (tol {TOL_COEFF}); all within tol: {within}; η = 5e-4 max {errors[-1].max():.2e} "
+        f"{consts.max():.3f} (band {TOL_FLOOR:g}-{TOL_COEFF:.3f}); all within tol: {within}; η = 5e-4 max {errors[-1].max():.2e} "
         f"(limit 1e-3); max|QQᵀ({HORIZON:g}τ) − QQᵀ(∞)| {left:.1e} (limit {HORIZON_LEFT:g}); "
         # two GD implementations over 3200 steps differ by summation order only: shown below 1e-13 (tol 1e-12)
         f"padded GD vs simulate.train {error_text(padded_vs_train, floor=1e-13)} (tol 1e-12)"
@@ -325,6 +365,78 @@ def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
 def _task_for(a: _Arch) -> Task:
     X = np.eye(a.Ni) * np.sqrt(a.Ni)  # XXᵀ/P = I exactly with P = Ni items
     return Task(X, a.sigma_yx @ X, name="fig2c")
+
+
+# -- Richardson-extrapolated GD (issue 9, item 4) -----------------------------------------------------------------
+# The plain comparison resolves only clock or rate errors above GD's own O(η) error (δ ≈ 3e-4 at η = 5e-4, see
+# FIG2C_FAULT). Richardson extrapolation over halving η (verify.agreement, extrapolation=2) cancels GD's O(η) and
+# O(η²) terms. The Fig. 2C setting itself is not asymptotic at η = 0.02 for that (measured at seed 0: ratios 4.5,
+# 7.2, order 2.51, for the 56 architectures of dims up to 20), and its records at η/16 would need ~0.6 GB, so the
+# extrapolated check uses 24 architectures of dims 2-10 drawn the same way (coupled, 18 with Ni ≠ No, same s̃ and
+# scale ranges), the same 16τ horizon (every mode's whole sigmoid, near-saddle lingering included), and
+# η = 0.01 … 0.000625 (25,600 steps at the finest; from η = 0.02 seed 1 was not yet asymptotic, ratio 6.5 for 8),
+# recording every RICHARDSON_RECORD-th step so that the run at η/2 records every time of the run at η and the ones
+# halfway between. 3-6 s per run on one idle core.
+RICHARDSON_ETAS = (0.01, 0.005, 0.0025, 0.00125, 0.000625)
+RICHARDSON_ARCHITECTURES = 24
+RICHARDSON_MAX_DIM = 10
+RICHARDSON_RECORD = 4
+# The extrapolated error is O(η³) and scales as η³·s̃⁴ (η·s̃ is dimensionless, QQᵀ ~ s̃), but its coefficient for
+# coupled inits has no closed form here: RICHARDSON_COEFF is a measured bound. Worst err/(η³ s̃_max⁴) over the three
+# compared η at seeds 0-7 (192 architectures): 0.10, 0.79, 0.13, 0.23, 0.56, 0.21, 0.29, 0.22; 1.0 is 27% above the
+# worst. What resolves a wrong clock or rate is the order-3 check (ratios 8 ± 10%), not this bound.
+RICHARDSON_COEFF = 1.0
+
+
+def _extrapolation_runs(
+    archs: list[_Arch], horizon: float, fault: Fault
+) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[float], tuple[np.ndarray, np.ndarray]]]:
+    """theory(t) and simulate(eta) over a batch of architectures, every entry of every QQᵀ side by side."""
+
+    def simulate(eta: float) -> tuple[np.ndarray, np.ndarray]:
+        gd = _padded_gd(archs, eta, horizon, RICHARDSON_RECORD * eta, fault)
+        n = gd[0].shape[0]
+        values = np.concatenate([q.reshape(n, -1) for q in gd], axis=1)
+        return np.broadcast_to((np.arange(n) * RICHARDSON_RECORD * eta)[:, None], values.shape), values
+
+    def theory(t: np.ndarray) -> np.ndarray:
+        tt = fault.clock(t[:, 0])  # a clock fault reads Theorem 3.1 at t·(1 + δ)
+        return np.concatenate([qqt(a.W1, a.W2, a.sigma_yx, tt).reshape(len(tt), -1) for a in archs], axis=1)
+
+    return theory, simulate
+
+
+# A clock or rate error δ moves QQᵀ by ≈ 2.6·δ here (measured: 2.5e-6 to 2.6e-6 at δ = 1e-6), a constant that
+# extrapolation does not cancel, against the extrapolated error 8e-9 at η = 0.0025: δ = 1e-8 adds 2.6e-8, three
+# times it, and breaks the order-3 ratios (measured at seed 0: clock 11.1 and 1.7, rate 6.0 and 2.6, against
+# 8 ± 0.8). The issue's 1e-6 fails by far (errors flat at 2.6e-6, order ≈ 0). At δ = 3e-9 (1/3) the check still
+# fails, with less margin (clock ratios 9.0, 6.1; rate 7.2, 4.5).
+RICHARDSON_FAULT = 1e-8
+
+
+@check("riccati_qqt", "gd_agreement_richardson", faults={"clock": RICHARDSON_FAULT, "rate": RICHARDSON_FAULT})
+def fig2c_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
+    """24 random architectures (dims 2-10, coupled inits drawn as for ``gd_agreement_fig2c``), GD at
+    η = 0.01 … 0.000625 up to 16τ, Richardson-extrapolated twice: Theorem 3.1 must match to O(η³) (order 3, ratios
+    8 ± 10%), within RICHARDSON_COEFF·η³·s̃_max⁴, which resolves a clock or rate error of 1e-6."""
+    archs = random_architectures(RICHARDSON_ARCHITECTURES, seed, max_dim=RICHARDSON_MAX_DIM)
+    log = _CouplingLog()
+    for a in archs:
+        log.add(a.W1, a.W2, _task_for(a), a.flipped)
+    b_min = min(coupling(a.W1, a.W2, a.sigma_yx).b_min for a in archs)
+    s_max = max(a.s_max for a in archs)
+    theory, simulate = _extrapolation_runs(archs, HORIZON, fault)
+    result = agreement(
+        theory, simulate, RICHARDSON_ETAS, tolerance=lambda eta: RICHARDSON_COEFF * eta**3 * s_max**4, extrapolation=2
+    )
+    left = max(float(np.abs(qqt(a.W1, a.W2, a.sigma_yx, [HORIZON])[0] - qqt_limit(a.sigma_yx)).max()) for a in archs)
+    consts = [e / (eta**3 * s_max**4) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
+    summary = (
+        f"{len(archs)} architectures ({sum(a.Ni != a.No for a in archs)} with Ni ≠ No, dims 2-{RICHARDSON_MAX_DIM}), "
+        f"{log}, σ_min(B) ≥ {b_min:.2g}; {result}; err/(η³ s̃_max⁴) = {', '.join(f'{k:.3f}' for k in consts)} "
+        f"(bound {RICHARDSON_COEFF:g}); max|QQᵀ({HORIZON:g}τ) − QQᵀ(∞)| {left:.1e} (limit {HORIZON_LEFT:g})"
+    )
+    return log.coupled and result.passed and left <= HORIZON_LEFT, summary, {"agreement": result}
 
 
 @dataclass
@@ -375,7 +487,9 @@ LONG_SCALES = (1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0)
 LONG_DIMS = ((3, 3, 3), (5, 4, 3), (2, 4, 4), (6, 8, 6), (3, 7, 9))
 
 
-@check("riccati_qqt", "stable_at_long_times", faults={})
+# The limit blocks are O(s̃_max = 2): a law fault of 1e-12 moves them by 2e-12, 20× the 1e-13 tolerance (measured
+# 2.0e-12); 1e-13 moves them by 2e-13, only 2× (measured: fails, without margin).
+@check("riccati_qqt", "stable_at_long_times", faults={"law": 1e-12})
 def long_times(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Theorem 3.1 at t/τ = 1e4 (where e^{2s̃t} ≈ 10^{4000} would overflow the Fukumizu form) for init scales
     1e-4 to 3, five architectures and coupled inits: finite, and equal to the exact limit of Theorem 3.2 (at
@@ -385,7 +499,7 @@ def long_times(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     for k, dims in enumerate(LONG_DIMS):
         task, inits = _coupled_case(seed, k, dims, np.linspace(2.0, 0.5, min(dims[0], dims[2])), LONG_SCALES, log)
         for W1, W2 in inits:
-            q = qqt(W1, W2, task.sigma_yx, [1e4, 1e6])
+            q = fault.law(qqt(W1, W2, task.sigma_yx, [1e4, 1e6]))  # a law fault scales Theorem 3.1's value
             finite &= bool(np.all(np.isfinite(q)))
             worst = max(worst, float(np.abs(q - qqt_limit(task.sigma_yx)).max()))
     # the limit blocks are O(s̃_max) = O(2): float64 round-off of the final solve is ≈ 10·ε·2 ≈ 4e-15
@@ -397,7 +511,9 @@ def long_times(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {"max_error": worst}
 
 
-@check("riccati_qqt", "sympy_equation_matches_numeric", faults={})
+# QQᵀ's entries are O(1.5) here: a law fault of 1e-12 on the SymPy side moves it by 1.5e-12, 15× the 1e-13
+# tolerance (measured); 1e-13 gives 1.5e-13, 1.5× (fails without margin).
+@check("riccati_qqt", "sympy_equation_matches_numeric", faults={"law": 1e-12})
 def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The law's SymPy equation (eqs. 11-12 with matrix symbols, lambdified) equals `qqt` and satisfies the
     Riccati equation τ d(QQᵀ)/dt = F QQᵀ + QQᵀF − (QQᵀ)² (the law's ``riccati_rhs``, central differences),
@@ -415,7 +531,8 @@ def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         Fm = np.block([[np.zeros((Ni, Ni)), task.sigma_yx.T], [task.sigma_yx, np.zeros((No, No))]])
         for t in (0.0, 0.7, 3.0, 8.0):
             q = qqt(W1, W2, task.sigma_yx, [t - 1e-4 if t else 0.0, t, t + 1e-4])
-            worst_form = max(worst_form, float(np.abs(f(t=t, **args) - q[1]).max()))
+            form = fault.law(f(t=t, **args))  # a law fault scales the SymPy side of the identity
+            worst_form = max(worst_form, float(np.abs(form - q[1]).max()))
             if t:
                 dq = (q[2] - q[0]) / 2e-4
                 worst_ode = max(worst_ode, float(np.abs(dq - rhs(F=Fm, QQt=q[1], tau=1.0)).max()))
@@ -431,7 +548,9 @@ def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
 ALIGNED_DIMS = ((3, 3, 3), (5, 4, 3), (2, 4, 4), (3, 7, 9))
 
 
-@check("riccati_qqt", "aligned_init_decouples", faults={})
+# QQᵀ's entries reach s̃_max = 2 by t = 20τ: a law fault of 1e-11 on the reduction moves it by 2e-11, 20× the
+# 1e-12 tolerance (measured 2.0e-11); 1e-12 gives 2e-12, 2× (fails without margin).
+@check("riccati_qqt", "aligned_init_decouples", faults={"law": 1e-11})
 def aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The aligned special case, kept as its own check: an init W2W1(0) = Ũ diag(u0) Ṽᵀ (`simulate.decoupled_init`)
     has C = 0 and no ⊥ coupling, and Theorem 3.1 then reduces to independent mode sigmoids: it equals
@@ -445,7 +564,8 @@ def aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         k_al = coupling(W1[0], W2[0], task.sigma_yx)
         worst_c = max(worst_c, k_al.c, k_al.perp)
         q = qqt(W1[0], W2[0], task.sigma_yx, times)
-        worst_q = max(worst_q, float(np.abs(q - aligned_qqt(W1[0], W2[0], task.sigma_yx, times)).max()))
+        reduced = fault.law(aligned_qqt(W1[0], W2[0], task.sigma_yx, times))  # a law fault scales the reduction
+        worst_q = max(worst_q, float(np.abs(q - reduced).max()))
     # C and the ⊥ overlaps are sums of Nm ≤ 4 products of singular vectors that agree to SVD round-off (measured
     # 2.6e-14), both solutions are O(s̃_max = 2) numbers accurate to float64 round-off (measured 1.1e-14): shown
     # below the floor 1e-13, tolerance 1e-12, while any coupling C ≠ 0 of a real init is ≥ 0.1 (COUPLING_FLOOR)
@@ -458,7 +578,10 @@ def aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
 
 
 # -- Fukumizu ----------------------------------------------------------------------------------------------------
-@check("fukumizu_qqt", "agrees_with_theorem_3_1", faults={})
+# QQᵀ's entries are O(1.5) here: a law fault of 1e-10 on the Fukumizu side moves both comparisons by 1.5e-10,
+# 15× the float64 tolerance 1e-11 and 150× the mpmath one 1e-12 (measured). At 1e-11 (1/10) only the mpmath
+# comparison fails with margin (1.5e-11, 15×); the float64 one is at 1.5× its tolerance.
+@check("fukumizu_qqt", "agrees_with_theorem_3_1", faults={"law": 1e-10})
 def fukumizu_vs_stable(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Fukumizu (integral form) against Theorem 3.1 wherever both apply: float64 at t/τ ≤ 3, mpmath (precision
     grown with e^{2f_max t}) at t/τ = 30 and 100; five architectures including Ni ≠ No and Nh > Nm, coupled inits."""
@@ -467,9 +590,10 @@ def fukumizu_vs_stable(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         task, [(W1, W2)] = _coupled_case(seed, k, (Ni, Nh, No), np.linspace(1.5, 0.5, min(Ni, No)), (0.05,), log)
         args = (W1, W2, task.sigma_yx)
         short = [0.0, 0.5, 1.0, 2.0, 3.0]
-        worst64 = max(worst64, float(np.abs(qqt_fukumizu(*args, short) - qqt(*args, short)).max()))
+        # a law fault scales the Fukumizu side of both comparisons
+        worst64 = max(worst64, float(np.abs(fault.law(qqt_fukumizu(*args, short)) - qqt(*args, short)).max()))
         long = [30.0, 100.0]
-        worst_mp = max(worst_mp, float(np.abs(qqt_fukumizu_mp(*args, long) - qqt(*args, long)).max()))
+        worst_mp = max(worst_mp, float(np.abs(fault.law(qqt_fukumizu_mp(*args, long)) - qqt(*args, long)).max()))
     # float64 Fukumizu loses log10 e^{2·1.5·3} ≈ 4 digits by t = 3: ε·e^{9}·O(1) ≈ 2e-12, tol 5× that; the
     # mpmath reference is exact to 30 digits, so its distance to Theorem 3.1 is Theorem 3.1's own float64
     # round-off (≈ 10·ε·s̃_max ≈ 3e-15), tol 300× that
@@ -482,10 +606,10 @@ def fukumizu_vs_stable(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {"float64": worst64, "mpmath": worst_mp}
 
 
-@check("fukumizu_qqt", "gd_agreement_rank_deficient", faults={})
-def fukumizu_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
-    """Nh = 1 < min(Ni, No) = 3, where Theorem 3.1 refuses (rank W2W1(0) < Nm) but Fukumizu applies: a batch of
-    4 zero-balanced inits trained by GD at η = 0.02, 0.01, 0.005 up to 6τ against the integral form."""
+def _rank_deficient_gd(seed: int, fault: Fault) -> tuple[bool, Callable, Callable]:
+    """The rank-deficient setting of the Fukumizu GD checks: Nh = 1 < Nm = 3, a batch of 4 zero-balanced inits at
+    scale 0.05, 6τ. Returns (Theorem 3.1 refuses it, simulate(eta), theory(t)) for `verify.agreement`; the runs
+    record every 10th step, so a run at η/2 records every time of the run at η and the ones halfway between."""
     Ni, Nh, No = 4, 1, 3
     task = prescribed_task([1.5, 1.0, 0.5], Ni=Ni, No=No, seed=seed)
     W1, W2 = zero_balanced_init(Ni, Nh, No, 0.05, seed=seed, batch=4)
@@ -496,23 +620,78 @@ def fukumizu_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         refused = True
 
     def simulate(eta: float) -> tuple[np.ndarray, np.ndarray]:
-        times = np.arange(round(6.0 / eta) + 1) * eta
-        traj = train(DeepLinear((Ni, Nh, No)), (W1, W2), task, eta=eta, times=times[::10])
+        steps = np.arange(0, round(6.0 / eta) + 1, 10)
+        stepped = fault.rate(eta)  # under a rate fault GD steps with η·(1 + δ); the clock still counts steps of η
+        traj = train(DeepLinear((Ni, Nh, No)), (W1, W2), task, eta=stepped, times=steps * stepped)
         q = _qqt_of(traj.weights[0], traj.weights[1])  # (T, batch, n, n)
-        return np.broadcast_to(traj.t[:, None], q.shape[:2]), q.reshape(len(traj.t), -1)
+        return np.broadcast_to((steps * eta)[:, None], q.shape[:2]), q.reshape(len(steps), -1)
 
     def theory(t: np.ndarray) -> np.ndarray:
-        tt = t[:, 0]
+        tt = fault.clock(t[:, 0])  # a clock fault reads the law at t·(1 + δ)
         return np.stack([qqt_fukumizu(W1[b], W2[b], task.sigma_yx, tt) for b in range(4)], axis=1).reshape(len(tt), -1)
 
+    return refused, simulate, theory
+
+
+# A clock or rate error δ moves QQᵀ by ≈ 1.9·δ (measured with the extrapolated check below), against GD's own error
+# 4.8e-3 at the finest η = 0.005, whose halvings must give ratios 2 ± 0.2: δ = 3e-3 adds ≈ 6e-3 and gives ratios
+# 1.61, 1.44 (clock) and 3.3, 1.5 (rate) (measured at seed 0). δ = 1e-3 still fails, barely (clock ratios 1.81,
+# 1.72; rate 2.2, 2.6), and δ = 3e-4 passes (clock 1.92, 1.89): GD's O(η) error hides it.
+RANK_DEFICIENT_FAULT = 3e-3
+
+
+@check(
+    "fukumizu_qqt", "gd_agreement_rank_deficient", faults={"clock": RANK_DEFICIENT_FAULT, "rate": RANK_DEFICIENT_FAULT}
+)
+def fukumizu_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
+    """Nh = 1 < min(Ni, No) = 3, where Theorem 3.1 refuses (rank W2W1(0) < Nm) but Fukumizu applies: a batch of
+    4 zero-balanced inits trained by GD at η = 0.02, 0.01, 0.005 up to 6τ against the integral form."""
+    refused, simulate, theory = _rank_deficient_gd(seed, fault)
     # one mode at s = 1.5 is learned; single-mode GD error 0.745·η·s² (LAWS.md §0), tolerance 1.2·η·s²
     result = agreement(theory, simulate, (0.02, 0.01, 0.005), tolerance=lambda eta: 1.2 * eta * 1.5**2)
     ok = refused and result.passed
     return ok, f"Theorem 3.1 refuses: {refused}; {result}", {"agreement": result, "ylabel": "entries of QQᵀ"}
 
 
+FUKUMIZU_RICHARDSON_ETAS = (0.02, 0.01, 0.005, 0.0025, 0.00125)
+# A measured bound, as RICHARDSON_COEFF: worst err/(η³ s̃_max⁴) at seeds 0-5: 0.034, 0.034, 0.153, 0.158, 0.413,
+# 0.135 (ratios within 7.3-8.1); 1.0 is 2.4× the worst. The order-3 check is what resolves a wrong clock or rate.
+FUKUMIZU_RICHARDSON_COEFF = 1.0
+# A clock or rate error δ moves QQᵀ by ≈ 1.9·δ (measured: 1.9e-6 at δ = 1e-6), against the extrapolated error 2.1e-8
+# at η = 0.005: δ = 3e-8 adds 5.7e-8 and breaks the order-3 ratios (measured at seed 0: clock 6.9, 3.8; rate 8.9,
+# 2.1; against 8 ± 0.8); the issue's 1e-6 fails by far (order ≈ 0.1). At δ = 1e-8 (1/3) the check still fails, with
+# little margin (ratios 7.5 and 5.9 for the clock, 8.2 and 5.3 for the rate).
+FUKUMIZU_RICHARDSON_FAULT = 3e-8
+
+
+@check(
+    "fukumizu_qqt",
+    "gd_agreement_richardson",
+    faults={"clock": FUKUMIZU_RICHARDSON_FAULT, "rate": FUKUMIZU_RICHARDSON_FAULT},
+)
+def fukumizu_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
+    """The rank-deficient runs of ``gd_agreement_rank_deficient`` at five η = 0.02 … 0.00125, Richardson-extrapolated
+    twice: the Fukumizu form must match to O(η³) (order 3), which resolves a clock or rate error of 1e-6."""
+    refused, simulate, theory = _rank_deficient_gd(seed, fault)
+    result = agreement(
+        theory,
+        simulate,
+        FUKUMIZU_RICHARDSON_ETAS,
+        tolerance=lambda eta: FUKUMIZU_RICHARDSON_COEFF * eta**3 * 1.5**4,
+        extrapolation=2,
+    )
+    consts = [e / (eta**3 * 1.5**4) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
+    summary = (
+        f"Theorem 3.1 refuses: {refused}; {result}; err/(η³ s̃_max⁴) = {', '.join(f'{k:.3f}' for k in consts)} "
+        f"(bound {FUKUMIZU_RICHARDSON_COEFF:g})"
+    )
+    return refused and result.passed, summary, {"agreement": result, "ylabel": "entries of QQᵀ"}
+
+
 # -- Theorem 3.2 -------------------------------------------------------------------------------------------------
-@check("riccati_limits", "theorem_3_2_limits", faults={})
+# The limits are O(s̃_max = 2): a law fault of 1e-12 moves them by 2e-12, 20× the 1e-13 tolerance (measured 2.0e-12);
+# 1e-13 gives 2e-13, 2× (fails without margin).
+@check("riccati_limits", "theorem_3_2_limits", faults={"law": 1e-12})
 def limits(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Theorem 3.1 at t/τ = 200 and 2000 against the three limits of the law (SymPy expressions lambdified):
     W2W1 → ŨS̃Ṽᵀ, W1ᵀW1 → ṼS̃Ṽᵀ, W2W2ᵀ → ŨS̃Ũᵀ, for three architectures, init scales 1e-3, 0.1, 2, coupled inits."""
@@ -522,8 +701,8 @@ def limits(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         task, inits = _coupled_case(seed, k, (Ni, Nh, No), np.linspace(2.0, 0.5, min(Ni, No)), (1e-3, 0.1, 2.0), log)
         ts = task_svd(task.sigma_yx)
         args = {"U_tilde": ts.u_m, "S_tilde": np.diag(ts.s), "V_tilde": ts.v_m}
-        lim = {
-            name: law.numeric(name, **{k: args[k] for k in law.arguments(name)})
+        lim = {  # a law fault scales each limit value
+            name: fault.law(law.numeric(name, **{k: args[k] for k in law.arguments(name)}))
             for name in ("W2W1_inf", "W1tW1_inf", "W2W2t_inf")
         }
         for W1, W2 in inits:
