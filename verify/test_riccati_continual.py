@@ -115,3 +115,5 @@ def test_clocked_theory_is_the_law_without_a_clock_fault():
 def test_extrapolation_levels_are_validated():
     with pytest.raises(ValueError, match=r"extrapolation must be 0 \(plain\) or 2"):
         compare_with_gd(exact_theory, extrapolation=1)
+    with pytest.raises(ValueError, match="extrapolation must be 0"):
+        compare_with_gd(exact_theory, extrapolation=True)  # a flag is not a number of levels

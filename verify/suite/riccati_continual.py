@@ -224,7 +224,7 @@ def compare_with_gd(
     The times strictly inside the phases (and t = 0) go to ``theory`` in one call, the phase ends in another, so
     that a theory which chains phases from the last requested time rather than from the phase end is caught.
     """
-    if extrapolation not in (0, 2):
+    if isinstance(extrapolation, bool) or extrapolation not in (0, 2):
         raise ValueError(f"extrapolation must be 0 (plain) or 2 (RICHARDSON_ETAS), got {extrapolation!r}")
     setup = continual_setup(seed)
     durations = [DURATION] * len(setup.tasks)
