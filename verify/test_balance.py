@@ -11,6 +11,7 @@ from simulate import DeepLinear, TaskTensors, gaussian_init, random_regression
 from theory import get_law
 from theory.balance import gd_drift, imbalance
 from verify.conftest import law_checks
+from verify.suite import Fault, run_check
 
 law = get_law("layer_balance")
 
@@ -75,3 +76,25 @@ def test_check_helpers_agree_with_the_library_helpers():
         np.testing.assert_allclose(mine, theirs, rtol=1e-14, atol=1e-14)  # same products: equal to round-off
     for mine, theirs in zip(_law_drifts(gs, 0.05), gd_drift(gs, 0.05), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-14, atol=1e-16)
+
+
+def test_drift_check_figure_is_its_comparison():
+    """The drift figure of ``gd_drift_is_order_eta`` draws what the check compares: max_l,ij |D_l(t) − D_l(0)| of
+    each run, whose maximum over t is the agreement's error at that η (the law's D_l(0) is computed from the init,
+    the figure's from the run's first record: the same float64 products)."""
+    result = run_check("layer_balance", "gd_drift_is_order_eta")
+    drawn = [float(v.max()) for _, _, v in result.evidence["curves"].simulated]
+    np.testing.assert_allclose(drawn, result.evidence["agreement"].max_abs_error, rtol=0, atol=1e-15)
+
+
+def test_rate_fault_is_a_symmetry_of_conservation():
+    """Why ``gd_drift_is_order_eta`` declares no rate fault: GD stepping η·(1 + 1e-3) still conserves D_l as
+    η → 0, and its drift/η moves by about 1e-3 relative (the order fit allows ±15%), so the check passes; the
+    per-step check resolves the same rate error ten million times smaller (STEP_FAULT = 1e-10)."""
+    clean = run_check("layer_balance", "gd_drift_is_order_eta")
+    fast = run_check("layer_balance", "gd_drift_is_order_eta", fault=Fault("rate", 1e-3))
+    assert clean.passed and fast.passed
+    moved = np.array(fast.evidence["agreement"].max_abs_error) / np.array(clean.evidence["agreement"].max_abs_error)
+    assert np.all(np.abs(moved - 1) < 5e-3)  # ≈ 1e-3 (the time the drift accumulates over), not 0: it did step faster
+    assert np.all(moved != 1)
+    assert not run_check("layer_balance", "gd_per_step_drift", fault=Fault("rate", 1e-3)).passed

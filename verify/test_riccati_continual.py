@@ -4,12 +4,15 @@ comparison (`verify.suite.riccati_continual.compare_with_gd`) fails with the the
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from theory.riccati import qqt, qqt_from_product
 from theory.riccati_continual import continual_qqt
+from verify.suite import NO_FAULT, Fault
 from verify.suite.riccati_continual import (
     DURATION,
     ORDER_TOL,
+    clocked_theory,
     compare_with_gd,
     continual_setup,
     exact_theory,
@@ -84,3 +87,33 @@ def test_clock_error_fails_the_comparison():
     assert late.max_abs_error[-1] >= 1.5 * late.tolerance[-1]
     assert late.order is not None and abs(late.order - 1.0) > 3 * ORDER_TOL
     assert exact.order is not None and abs(exact.order - 1.0) <= ORDER_TOL
+
+
+def test_richardson_comparison_resolves_the_issues_clock_error():
+    """Issue 9 item 4: a clock off by 1e-6, 1000 times below what the plain comparison resolves, fails the
+    extrapolated one by a wide margin, and so does the wrong chaining."""
+    exact = compare_with_gd(exact_theory, extrapolation=2)
+    late = compare_with_gd(clocked_theory(Fault("clock", 1e-6)), extrapolation=2)
+    wrong = compare_with_gd(chained_from_last_requested_time, extrapolation=2)
+    assert exact.passed and exact.order is not None and abs(exact.order - 3.0) <= ORDER_TOL
+    # 1e-6 moves QQᵀ by ≈ 2.2e-6 at every η: 7e4× the tolerance at η = 2.5e-4 (3e-11); demand 1e3×
+    assert not late.passed and late.max_abs_error[-1] >= 1e3 * late.tolerance[-1]
+    # the wrong start state costs 0.127 (see above), ten orders above the extrapolated tolerance
+    assert not wrong.passed and wrong.max_abs_error[-1] >= 1e6 * wrong.tolerance[-1]
+
+
+def test_clocked_theory_is_the_law_without_a_clock_fault():
+    setup = continual_setup(0)
+    durations = [DURATION] * len(setup.tasks)
+    t = np.linspace(0.0, DURATION * len(setup.tasks), 31)
+    same = clocked_theory(NO_FAULT)(setup.W1, setup.W2, setup.sigmas, durations, t)
+    for fault in (Fault("rate", 1e-3), Fault("law", 1e-3)):  # faults of other kinds leave the theory alone
+        np.testing.assert_array_equal(clocked_theory(fault)(setup.W1, setup.W2, setup.sigmas, durations, t), same)
+    np.testing.assert_array_equal(same, exact_theory(setup.W1, setup.W2, setup.sigmas, durations, t))
+
+
+def test_extrapolation_levels_are_validated():
+    with pytest.raises(ValueError, match=r"extrapolation must be 0 \(plain\) or 2"):
+        compare_with_gd(exact_theory, extrapolation=1)
+    with pytest.raises(ValueError, match="extrapolation must be 0"):
+        compare_with_gd(exact_theory, extrapolation=True)  # a flag is not a number of levels
