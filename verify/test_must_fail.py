@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from verify.suite import CHECKS, FAULTS, SLOW, Fault, run_check
+from verify.suite import CHECKS, FAULTS, SLOW, Fault, check, run_check
 
 
 def _planted() -> list:
@@ -46,3 +46,10 @@ def test_faults_are_validated():
         Fault("clock", float("nan"))
     with pytest.raises(ValueError, match="nonzero size"):
         Fault("clock", 0.0)
+
+
+def test_a_check_without_a_fault_it_must_fail_on_is_refused():
+    with pytest.raises(ValueError, match="declares no fault it must fail on"):
+        check("logistic_mode", "never_registered", faults={})
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        check("logistic_mode", "never_registered", faults={"tau": 1e-6})

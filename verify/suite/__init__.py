@@ -116,7 +116,6 @@ class Fault:
 
 
 NO_FAULT = Fault("none", 0.0)
-_STRICT = False  # TRANSITIONAL: set True once every check declares its faults
 
 _REGISTRY: dict[str, dict[str, Callable[..., Check]]] = {}
 SLOW: dict[str, set[str]] = {}
@@ -132,7 +131,7 @@ def check(
     the check's comments with how the size follows from its tolerance); at least one is required. ``slow``
     checks run under pytest's ``slow`` marker and are skipped by ``--quick``.
     """
-    if not faults and _STRICT:
+    if not faults:
         raise ValueError(f"check {law}.{name} declares no fault it must fail on: every check must be able to fail")
     for kind, size in faults.items():
         Fault(kind, size)  # validates both
