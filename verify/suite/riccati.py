@@ -682,15 +682,16 @@ def fukumizu_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, f"Theorem 3.1 refuses: {refused}; {result}", {"agreement": result, "ylabel": "entries of QQᵀ"}
 
 
-FUKUMIZU_RICHARDSON_ETAS = (0.02, 0.01, 0.005, 0.0025, 0.00125)
-# A measured bound, as RICHARDSON_COEFF: worst err/(η³ s̃_max⁴) at seeds 0-5: 0.034, 0.034, 0.153, 0.158, 0.413,
-# 0.135 (ratios within 7.3-8.1); 1.0 is 2.4× the worst. The order-3 check is what resolves a wrong clock or rate.
+FUKUMIZU_RICHARDSON_ETAS = (0.01, 0.005, 0.0025, 0.00125, 0.000625)
+# From η = 0.01: starting at 0.02 the first ratio fell to 7.1 at seed 8 (outside 8 ± 10%), the coarsest run not yet
+# asymptotic. A measured bound, as RICHARDSON_COEFF: worst err/(η³ s̃_max⁴) at seeds 0-15: 0.014-0.413 (seed 4),
+# ratios 7.76-8.02; 1.0 is 2.4× the worst. The order-3 check is what resolves a wrong clock or rate.
 FUKUMIZU_RICHARDSON_COEFF = 1.0
-# A clock or rate error δ moves QQᵀ by ≈ 1.9·δ (measured: 1.9e-6 at δ = 1e-6), against the extrapolated error 2.1e-8
-# at η = 0.005: δ = 3e-8 adds 5.7e-8 and breaks the order-3 ratios (measured at seed 0: clock 6.9, 3.8; rate 8.9,
-# 2.1; against 8 ± 0.8); the issue's 1e-6 fails by far (order ≈ 0.1). At δ = 1e-8 (1/3) the check still fails, with
-# little margin (ratios 7.5 and 5.9 for the clock, 8.2 and 5.3 for the rate).
-FUKUMIZU_RICHARDSON_FAULT = 3e-8
+# A clock or rate error δ moves QQᵀ by ≈ 1.9·δ (measured: 1.9e-6 at δ = 1e-6), against the extrapolated error 2.7e-9
+# at η = 0.0025: δ = 1e-8 adds 1.9e-8 and breaks the order-3 ratios (measured at seed 0: clock 5.9, 1.6; rate 5.3,
+# 1.5; against 8 ± 0.8); the issue's 1e-6 fails by far. At δ = 3e-9 the check still fails, with less margin
+# (clock 7.2, 4.5; rate 8.9, 2.6).
+FUKUMIZU_RICHARDSON_FAULT = 1e-8
 
 
 @check(
@@ -699,8 +700,8 @@ FUKUMIZU_RICHARDSON_FAULT = 3e-8
     faults={"clock": FUKUMIZU_RICHARDSON_FAULT, "rate": FUKUMIZU_RICHARDSON_FAULT},
 )
 def fukumizu_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
-    """The rank-deficient runs of ``gd_agreement_rank_deficient`` at five η = 0.02 … 0.00125, Richardson-extrapolated
-    twice: the Fukumizu form must match to O(η³) (order 3), which resolves a clock or rate error of 1e-6."""
+    """The rank-deficient runs of ``gd_agreement_rank_deficient`` at five η = 0.01 … 0.000625, Richardson-extrapolated
+    twice: the Fukumizu form must match to O(η³) (order 3), which resolves a clock or rate error of 1e-8."""
     refused, simulate, theory = _rank_deficient_gd(seed, fault)
     result = agreement(
         theory,
