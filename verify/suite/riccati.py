@@ -512,6 +512,24 @@ def _coupled_case(
     return task, inits
 
 
+# Theorem 3.1's float64 evaluation (`theory.riccati.qqt`) loses precision near the singular B of Assumption 3.1:
+# against the 30-digit Fukumizu form at t = 0.7, 3, 8, the error of 90 coupled cases (seeds 0-29 of the
+# `sympy_equation_matches_numeric` draws) is ≤ 0.6·ε/σ_min(B)² where σ_min(B) < 0.02 (7.7e-10 at σ_min(B) = 3e-4,
+# seed 19; 3.6e-10 at 6e-4, seed 12), and round-off (≤ 6e-14) elsewhere. The comparisons of float64 evaluations
+# of it below allow EVAL_COEFF·ε·s̃_max/σ_min(B)² on top of their round-off tolerance (with s̃_max the scale of
+# QQᵀ): negligible at seed 0 (σ_min(B) ≥ 0.09), and what keeps seeds 12 and 19 from failing on arithmetic.
+EVAL_COEFF = 1.0
+
+
+def evaluation_error(b_min: float, s_max: float) -> float:
+    """The allowance for `qqt`'s float64 error at an init with σ_min(B) = ``b_min`` (see EVAL_COEFF).
+
+    >>> evaluation_error(1e-3, 1.5) > 1e-10, evaluation_error(0.5, 1.5) < 1e-14
+    (True, True)
+    """
+    return EVAL_COEFF * float(np.finfo(float).eps) * s_max / b_min**2
+
+
 LONG_SCALES = (1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0)
 LONG_DIMS = ((3, 3, 3), (5, 4, 3), (2, 4, 4), (6, 8, 6), (3, 7, 9))
 
@@ -549,9 +567,10 @@ def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     for coupled inits (C ≠ 0 and ⊥ terms ≠ 0, so every term of the equation is exercised)."""
     law = get_law("riccati_qqt")
     f, rhs = law.compiled(), law.compiled("riccati_rhs")
-    worst_form, worst_ode, log = 0.0, 0.0, _CouplingLog()
+    worst_form, worst_ode, log, slack = 0.0, 0.0, _CouplingLog(), 0.0
     for k, (Ni, Nh, No) in enumerate(((3, 3, 3), (5, 4, 3), (2, 4, 4))):
         task, [(W1, W2)] = _coupled_case(seed, k, (Ni, Nh, No), np.linspace(1.5, 0.5, min(Ni, No)), (0.1,), log)
+        slack = max(slack, evaluation_error(coupling(W1, W2, task.sigma_yx).b_min, 1.5))
         w21 = W2 @ W1
         u, s, vt = np.linalg.svd(w21, full_matrices=False)
         ts = task_svd(task.sigma_yx)
@@ -565,12 +584,17 @@ def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
             if t:
                 dq = (q[2] - q[0]) / 2e-4
                 worst_ode = max(worst_ode, float(np.abs(dq - rhs(F=Fm, QQt=q[1], tau=1.0)).max()))
-    # central difference with h = 1e-4: truncation h²/6·|d³QQᵀ/dt³| ≲ 1e-8·s̃³ ≈ 3e-8; round-off ε/h ≈ 1e-12
-    ok = log.coupled and worst_form <= 1e-13 and worst_ode <= 1e-7
+    # central difference with h = 1e-4: truncation h²/6·|d³QQᵀ/dt³| ≲ 1e-8·s̃³ ≈ 3e-8; round-off ε/h ≈ 1e-12, and
+    # qqt's own evaluation error (EVAL_COEFF) divided by h/2 near a singular B
+    tol_form, tol_ode = 1e-13 + slack, 1e-7 + slack / 5e-5
+    ok = log.coupled and worst_form <= tol_form and worst_ode <= tol_ode
     # the form's difference is round-off (shown below 1e-14, its tol is 1e-13); the residual is truncation
     # (≈ 1e-8, far above the 1e-12 round-off), so its 2 digits are the same on every machine
     form = error_text(worst_form, floor=1e-14)
-    summary = f"{log}; |SymPy form − qqt|: {form} (tol 1e-13); Riccati residual ≤ {worst_ode:.1e} (tol 1e-7)"
+    summary = (
+        f"{log}; |SymPy form − qqt|: {form} (tol {tol_form:.2g}); Riccati residual ≤ {worst_ode:.1e} "
+        f"(tol {tol_ode:.2g}; both with qqt's float64 error ε·s̃_max/σ_min(B)²)"
+    )
     return ok, summary, {}
 
 
@@ -614,9 +638,10 @@ def aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
 def fukumizu_vs_stable(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Fukumizu (integral form) against Theorem 3.1 wherever both apply: float64 at t/τ ≤ 3, mpmath (precision
     grown with e^{2f_max t}) at t/τ = 30 and 100; five architectures including Ni ≠ No and Nh > Nm, coupled inits."""
-    worst64, worst_mp, log = 0.0, 0.0, _CouplingLog()
+    worst64, worst_mp, log, slack = 0.0, 0.0, _CouplingLog(), 0.0
     for k, (Ni, Nh, No) in enumerate(((3, 3, 3), (5, 4, 3), (2, 4, 4), (4, 6, 2), (3, 5, 3))):
         task, [(W1, W2)] = _coupled_case(seed, k, (Ni, Nh, No), np.linspace(1.5, 0.5, min(Ni, No)), (0.05,), log)
+        slack = max(slack, evaluation_error(coupling(W1, W2, task.sigma_yx).b_min, 1.5))
         args = (W1, W2, task.sigma_yx)
         short = [0.0, 0.5, 1.0, 2.0, 3.0]
         # a law fault scales the Fukumizu side of both comparisons
@@ -626,11 +651,13 @@ def fukumizu_vs_stable(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     # float64 Fukumizu loses log10 e^{2·1.5·3} ≈ 4 digits by t = 3: ε·e^{9}·O(1) ≈ 2e-12, tol 5× that; the
     # mpmath reference is exact to 30 digits, so its distance to Theorem 3.1 is Theorem 3.1's own float64
     # round-off (≈ 10·ε·s̃_max ≈ 3e-15), tol 300× that
-    ok = log.coupled and worst64 <= 1e-11 and worst_mp <= 1e-12
+    # round-off (≈ 10·ε·s̃_max ≈ 3e-15), tol 300× that; both plus qqt's float64 error near a singular B (EVAL_COEFF)
+    tol64, tol_mp = 1e-11 + slack, 1e-12 + slack
+    ok = log.coupled and worst64 <= tol64 and worst_mp <= tol_mp
     # shown against their round-off floors: 2e-12 for float64 Fukumizu at t = 3, 1e-13 for Theorem 3.1's own
     summary = (
-        f"{log}; float64 t ≤ 3: max diff {error_text(worst64, floor=2e-12)} (tol 1e-11); "
-        f"mpmath t = 30, 100: {error_text(worst_mp, floor=1e-13)} (tol 1e-12)"
+        f"{log}; float64 t ≤ 3: max diff {error_text(worst64, floor=2e-12)} (tol {tol64:.2g}); "
+        f"mpmath t = 30, 100: {error_text(worst_mp, floor=1e-13)} (tol {tol_mp:.2g})"
     )
     return ok, summary, {"float64": worst64, "mpmath": worst_mp}
 
