@@ -64,6 +64,9 @@ def test_imbalance_names_both_layers_and_their_sizes_in_a_chain_mismatch():
     # W1 is 3×2 (3 rows), W2 is 4×2 (2 columns): the message gives both numbers, not W1's columns
     with pytest.raises(ValueError, match=r"^W2 has 2 columns but W1 has 3 rows$"):
         balance.imbalance([np.ones((3, 2)), np.ones((4, 2))])
+    # in a longer chain the mismatch between W2 and W3 is reported for those two, not wrapped around to W1
+    with pytest.raises(ValueError, match=r"^W3 has 6 columns but W2 has 4 rows$"):
+        balance.imbalance([np.ones((3, 2)), np.ones((4, 3)), np.ones((5, 6))])
 
 
 def test_gd_drift_refuses_a_zero_step_and_names_the_bad_gradient():

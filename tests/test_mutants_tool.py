@@ -39,7 +39,7 @@ def test_report_is_sorted_scored_and_lists_each_survivor_with_its_change():
     # a.py: 1 survivor, 1 equivalent, 1 unreached -> nothing caught, score 0; b.py: killed + timeout of 3 scored
     assert "| theory/a.py | 3 | 0 | 1 | 1 | 0 | 1 | 0.0% |" in text
     assert "| theory/b.py | 3 | 1 | 1 | 0 | 1 | 0 | 66.7% |" in text
-    assert "| **total** | 6 | 1 | 2 | 1 | 1 | 1 | 50.0% |" in text
+    assert "| **total run** | 6 | 1 | 2 | 1 | 1 | 1 | 50.0% |" in text
     assert text.index("theory/a.py") < text.index("theory/b.py")
     survivors = text.split("## Surviving mutants")[1].split("## Equivalent")[0]
     assert "- `theory.a.x_f__mutmut_2`: `a` ⟶ `b`" in survivors and "theory.b.x_g__mutmut_2" in survivors
@@ -95,3 +95,15 @@ def test_deselected_subprocess_tests_exist():
         path, name = test_id.split("::")
         tree = ast.parse((ROOT / path).read_text())
         assert name in {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}, test_id
+
+
+def test_modules_not_run_are_listed_with_their_mutant_count_in_order():
+    results = {"theory/b.py": {"theory.b.x_g__mutmut_1": 1}}
+    text = mutants.render(results, {}, command="c", generated={"theory/a.py": 7, "theory/b.py": 1, "theory/c.py": 2})
+    rows = [line for line in text.splitlines() if line.startswith("| theory/")]
+    assert rows == [
+        "| theory/a.py | 7 | not run | | | | | |",
+        "| theory/b.py | 1 | 1 | 0 | 0 | 0 | 0 | 100.0% |",
+        "| theory/c.py | 2 | not run | | | | | |",
+    ]
+    assert "| **total run** | 1 | 1 |" in text  # modules not run are not counted as scored

@@ -153,6 +153,32 @@ def mutant_changes(source_path: Path, names: Sequence[str]) -> dict[str, str]:
     return changes
 
 
+def generated_mutants() -> dict[str, int]:
+    """Module path -> how many mutants mutmut generates for it, over [tool.mutmut]'s paths less do_not_mutate."""
+    import fnmatch
+
+    import mutmut
+    import mutmut.__main__ as mm
+    from mutmut.file_mutation import mutate_file_contents
+
+    cwd = Path.cwd()
+    os.chdir(ROOT)  # mutmut reads pyproject.toml and walks the paths relative to the working directory
+    try:
+        mm.ensure_config_loaded()
+        config = mutmut.config
+        counts = {}
+        for root, filename in mm.walk_all_files():
+            path = Path(root) / filename
+            if path.suffix != ".py" or any(fnmatch.fnmatch(str(path), p) for p in config.do_not_mutate):
+                continue
+            _, names = mutate_file_contents(str(path), path.read_text())
+            if names:
+                counts[path.as_posix()] = len(names)
+    finally:
+        os.chdir(cwd)
+    return counts
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
@@ -163,6 +189,7 @@ def render(
     *,
     command: str,
     changes: Mapping[str, str] | None = None,
+    generated: Mapping[str, int] | None = None,
 ) -> str:
     """The markdown summary: a table per module, the total, then every survivor and every equivalent mutant.
 
@@ -182,7 +209,11 @@ def render(
     ]
     total = dict.fromkeys(OUTCOMES, 0)
     survivors: list[str] = []
-    for module in sorted(results):
+    generated = generated or {}
+    for module in sorted(set(results) | set(generated)):
+        if module not in results:
+            lines.append(f"| {module} | {generated[module]} | not run | | | | | |")
+            continue
         codes = results[module]
         counts = tally(codes, set(equivalent))
         for key in OUTCOMES:
@@ -194,7 +225,7 @@ def render(
         survivors += [n for n, c in codes.items() if outcome_of_exit_code(c) == "survived" and n not in equivalent]
     n_total = sum(len(c) for c in results.values())
     lines.append(
-        f"| **total** | {n_total} | {total['killed']} | {total['survived']} | {total['equivalent']} | "
+        f"| **total run** | {n_total} | {total['killed']} | {total['survived']} | {total['equivalent']} | "
         f"{total['timeout']} | {total['no tests']} | {_percent(score(total))} |"
     )
     if total["other"]:
@@ -271,7 +302,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_report = sub.add_parser("report", help="write the summary of mutmut's results")
     p_report.add_argument("--out", type=Path, default=ROOT / "reports" / "mutants.md")
     p_report.add_argument("--mutants", type=Path, default=ROOT / "mutants", help="mutmut's work directory")
-    p_report.add_argument("--command", default="make mutants", help="the run command, named in the report")
+    p_report.add_argument(
+        "--command", dest="run_command", default="make mutants", help="the run command, named in the report"
+    )
+    p_report.add_argument("--notes", type=Path, help="a markdown file of measurements, appended verbatim")
     args = parser.parse_args(argv)
     if args.command == "run":
         _run(args.paths, args.tests, args.globs, args.deselect)
@@ -285,7 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         listed = [n for n, c in codes.items() if outcome_of_exit_code(c) == "survived" or n in equivalent]
         if listed:
             changes.update(mutant_changes(ROOT / module, listed))
-    args.out.write_text(render(results, equivalent, command=args.command, changes=changes))
+    text = render(results, equivalent, command=args.run_command, changes=changes, generated=generated_mutants())
+    if args.notes is not None:
+        text += "\n" + args.notes.read_text()
+    args.out.write_text(text)
     return 0
 
 
