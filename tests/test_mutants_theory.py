@@ -5,11 +5,15 @@ message promises, or a helper whose only other caller runs at import time (mutmu
 forked after the modules were imported, so a mutant of such a helper is reached only by a direct call).
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 import sympy as sp
 
-from theory import AssumptionError, balance, forgetting, modes
+import theory
+import theory.law
+from theory import AssumptionError, balance, checks, forgetting, modes, regression, stability
 
 
 def test_mode_strength_check_refuses_zero_and_accepts_small_singular_values():
@@ -109,3 +113,162 @@ def test_capacity_check_accepts_width_equal_to_rank_and_names_the_fix():
         law.check(Nh=1, sigma_yx=np.diag([3.0, 1.0]))
     with pytest.raises(ValueError, match=r"^sigma_yx contains NaN"):
         law.check(Nh=1, sigma_yx=[[np.nan]])
+
+
+# -- theory/checks.py: the shared input checks ------------------------------------------------------------------------
+
+
+def test_as_matrix_returns_float64_and_names_a_wrong_rank():
+    assert checks.as_matrix([[1, 2]], "W").dtype == np.float64  # integers become float64, not an int array
+    with pytest.raises(TypeError, match=r"^W must be real numbers \(an array or a float\), got \[\[1, 'a'\]\]"):
+        checks.as_matrix([[1, "a"]], "W")
+    with pytest.raises(ValueError, match=r"^W must be a 2-D matrix, got an array of shape \(3,\)$"):
+        checks.as_matrix([1.0, 2.0, 3.0], "W")
+
+
+def test_as_times_messages():
+    with pytest.raises(ValueError, match=r"^t must be a scalar or a 1-D array of times, got shape \(1, 2\)$"):
+        checks.as_times([[0.0, 1.0]], 1.0)
+    with pytest.raises(
+        ValueError, match=r"^t must contain finite times ≥ 0 \(the solutions run forward from the initialisation\)$"
+    ):
+        checks.as_times([-1.0], 1.0)
+
+
+def test_check_shapes_messages():
+    with pytest.raises(ValueError, match=r"^W2_0 has 3 columns but W1_0 has 4 rows \(both must be Nh\)$"):
+        checks.check_shapes(np.ones((4, 2)), np.ones((1, 3)), np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"^sigma_yx must have shape \(No, Ni\) = \(1, 2\), got \(2, 1\)$"):
+        checks.check_shapes(np.ones((4, 2)), np.ones((1, 4)), np.ones((2, 1)))
+
+
+def test_check_whitened_boundary_shape_and_name():
+    checks.check_whitened(np.eye(3), rtol=0.0)  # exactly I passes even at zero tolerance (the test is err > rtol)
+    with pytest.raises(ValueError, match=r"^sigma_xx must have shape \(Ni, Ni\) = \(2, 2\), got \(2, 3\)$"):
+        checks.check_whitened(np.ones((2, 3)))  # without n_in, Ni is the row count
+    with pytest.raises(ValueError, match=r"^sigma_xx contains NaN"):
+        checks.check_whitened([[np.nan]])
+
+
+def test_check_balanced_boundary_zero_weights_and_messages():
+    checks.check_balanced([np.eye(2), np.eye(2)], rtol=0.0)  # exactly balanced passes at zero tolerance
+    checks.check_balanced([np.zeros((2, 2)), np.zeros((2, 2))])  # all-zero layers are balanced (0 = 0), no 0/0
+    with pytest.raises(AssumptionError, match=r"‖W1W1ᵀ − W2ᵀW2‖_F"):
+        checks.check_balanced([[[1.0]], [[0.5]]])  # largest entry exactly 1: the rescaling must still compare
+    # a three-layer chain: W1, W2 balanced; W2, W3 not — the pair is named, not wrapped around to W1
+    with pytest.raises(AssumptionError, match=r"‖W2W2ᵀ − W3ᵀW3‖_F"):
+        checks.check_balanced([[[1.0]], [[1.0]], [[2.0]]])
+    with pytest.raises(ValueError, match=r"^W3 has 6 columns but W2 has 4 rows$"):
+        checks.check_balanced([np.zeros((3, 2)), np.zeros((4, 3)), np.ones((5, 6))])
+    with pytest.raises(ValueError, match=r"^W2 contains NaN"):
+        checks.check_balanced([np.eye(2), np.full((2, 2), np.nan)])
+
+
+# -- theory/law.py -------------------------------------------------------------------------------------------------
+
+
+def test_hypergeometric_fallback_for_orders_scipy_lacks():
+    # 1F1(1; 2; x) = (eˣ − 1)/x: not a 2F1, so the numpy backend must take the mpmath path, elementwise
+    z = np.array([0.5, -1.0, 2.0])
+    got = theory.law._hyper_numpy((1,), (2,), z)
+    # both sides are double-precision evaluations of smooth functions of O(1) size: 1e-14 is ~50 ulp
+    np.testing.assert_allclose(got, np.expm1(z) / z, rtol=1e-14)
+
+
+def test_sign_conditions_read_from_the_symbol():
+    conds = theory.law._sign_conditions
+    assert conds(sp.Symbol("n", positive=True, integer=True)) == ("real", "integer", "positive")
+    assert conds(sp.Symbol("x", nonnegative=True)) == ("real", "nonnegative")
+    assert conds(sp.Symbol("z")) == ()
+    assert conds(sp.MatrixSymbol("M", 2, 2)) == ()
+
+
+def test_evaluating_outside_real_or_integer_assumptions_names_the_assumption():
+    with pytest.raises(
+        AssumptionError, match=r"s = \(1\+1j\) violates the assumption s is real \(the symbol is declared real=True\)"
+    ):
+        modes.logistic_mode.numeric(t=1.0, tau=1.0, s=1 + 1j, u0=0.1)
+    with pytest.raises(
+        AssumptionError,
+        match=r"N = 2\.5 violates the assumption N is an integer \(the symbol is declared integer=True\)",
+    ):
+        theory.law._KeywordFunction("law", "target", ("N",), lambda n: n, (("integer", "positive"),)).check_values(
+            {"N": 2.5}
+        )
+    # object arrays of exact numbers are decided too (converted to complex first)
+    with pytest.raises(
+        AssumptionError, match=r"N = -1\.0 \(an entry of the array given\) violates the assumption N > 0"
+    ):
+        theory.law._KeywordFunction("law", "target", ("N",), lambda n: n, (("positive",),)).check_values(
+            {"N": np.array([sp.Integer(-1)], dtype=object)}
+        )
+    # ... and a complex exact entry is caught as non-real, not waved through as undecidable
+    with pytest.raises(
+        AssumptionError, match=r"N = 1j \(an entry of the array given\) violates the assumption N is real"
+    ):
+        theory.law._KeywordFunction("law", "target", ("N",), lambda n: n, (("positive",),)).check_values(
+            {"N": np.array([sp.I], dtype=object)}
+        )
+
+
+# -- theory/regression.py ------------------------------------------------------------------------------------------
+
+
+def test_nullspace_projector_honours_rcond():
+    # a direction excited 1e-8 times less than the other counts as never excited when rcond = 1e-6
+    np.testing.assert_array_equal(regression.nullspace_projector(np.diag([1.0, 1e-8]), rcond=1e-6), np.diag([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"^X contains NaN"):
+        regression.nullspace_projector([[np.nan]])
+
+
+def test_shallow_limit_names_each_argument():
+    x = np.array([[1.0], [0.0]])
+    with pytest.raises(ValueError, match=r"^X contains NaN"):
+        regression.shallow_limit([[np.nan]], [[1.0]], [[0.0]])
+    with pytest.raises(ValueError, match=r"^Y has shape \(1, 2\); expected \(None, 1\)"):
+        regression.shallow_limit(x, [[1.0, 2.0]], [[0.0, 0.0]])
+    with pytest.raises(ValueError, match=r"^A0 has shape \(1, 3\); expected \(1, 2\)"):
+        regression.shallow_limit(x, [[2.0]], [[0.0, 0.0, 0.0]])
+
+
+# -- theory/stability.py -------------------------------------------------------------------------------------------
+
+
+def test_sharpness_depth_one_and_small_curvature():
+    assert stability.sharpness_at_minimum([[3.0]], depth=1) == 1.0  # λ_max(Σxx = I) = 1 whatever Σyx
+    # λ_max = 0.5 < 1 is still a finite bound 2/0.5 = 4 (only λ_max = 0 gives inf)
+    assert stability.max_stable_eta([[3.0]], depth=1, sigma_xx=[[0.5]]) == 4.0
+
+
+@pytest.mark.parametrize("bad", [True, 2.0, 0])
+def test_sharpness_depth_must_be_a_true_integer(bad):
+    with pytest.raises(ValueError, match=r"depth must be a positive integer"):
+        stability.sharpness_at_minimum([[1.0]], depth=bad)
+
+
+def test_sharpness_names_each_argument_and_the_fix():
+    with pytest.raises(ValueError, match=r"^sigma_yx contains NaN"):
+        stability.sharpness_at_minimum([[np.nan]], depth=2)
+    with pytest.raises(ValueError, match=r"^sigma_xx has shape \(2, 2\); expected \(1, 1\)"):
+        stability.sharpness_at_minimum([[1.0]], depth=2, sigma_xx=np.eye(2))
+    with pytest.raises(AssumptionError, match=r"otherwise compute the Hessian of your loss numerically\.$"):
+        stability.sharpness_at_minimum([[1.0]], depth=2, sigma_xx=[[2.0]])
+
+
+# -- theory/__init__.py --------------------------------------------------------------------------------------------
+
+
+def test_registry_refuses_two_laws_with_one_name_and_sorts_by_name():
+    # LAWS is built by _collect at import; calling it here is how a test reaches it at run time
+    import types
+
+    a = types.SimpleNamespace(x=modes.logistic_mode, y=balance.layer_balance, z=modes.logistic_mode, n=3)
+    assert list(theory._collect(a)) == ["layer_balance", "logistic_mode"]
+    twin = dataclasses.replace(modes.logistic_mode)
+    with pytest.raises(RuntimeError, match=r"^two laws are named 'logistic_mode'$"):
+        theory._collect(a, types.SimpleNamespace(w=twin))
+
+
+def test_unknown_law_lists_the_known_ones():
+    with pytest.raises(KeyError, match=r"known laws: " + ", ".join(theory.LAWS)):
+        theory.get_law("no_such_law")
