@@ -13,7 +13,7 @@ import sympy as sp
 
 import theory
 import theory.law
-from theory import AssumptionError, balance, checks, forgetting, modes, regression, stability
+from theory import AssumptionError, balance, checks, decoupling, forgetting, modes, regression, stability
 
 
 def test_mode_strength_check_refuses_zero_and_accepts_small_singular_values():
@@ -272,3 +272,91 @@ def test_registry_refuses_two_laws_with_one_name_and_sorts_by_name():
 def test_unknown_law_lists_the_known_ones():
     with pytest.raises(KeyError, match=r"known laws: " + ", ".join(theory.LAWS)):
         theory.get_law("no_such_law")
+
+
+# -- theory/decoupling.py ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("a1", "a2", "b0"), [(0.0, 1.0, 0.0), (1.0, 0.0, 0.0), (1.0, 1.0, 1.0)])
+def test_m0_check_refuses_the_boundary_of_positive_definiteness(a1, a2, b0):
+    # a1 = 0, a2 = 0 or a1·a2 = b0² make M0 singular: refused, not only the strict violations
+    with pytest.raises(AssumptionError, match=r"^positive-definite M0: .*Fix: initialise A0 with full column rank\.$"):
+        decoupling.decoupling_2x2.check(a1=a1, a2=a2, b0=b0)
+
+
+def test_peak_check_refuses_the_boundary_and_reports_the_sum():
+    with pytest.raises(AssumptionError, match=r"got a1 \+ a2 = 0\.5 ≥ s = 0\.5"):
+        decoupling.coupling_peak_time.check(s=0.5, a1=0.25, a2=0.25, b0=0.0)
+    fix = r"got a1 \+ a2 = 0\.75 ≥ s = 0\.5\. .*Fix: use a smaller initialisation \(or report t_peak = 0\)\.$"
+    with pytest.raises(AssumptionError, match=fix):
+        decoupling.coupling_peak_time.check(s=0.5, a1=0.5, a2=0.25, b0=0.0)
+
+
+def test_located_peak_time_checks_every_assumption_first():
+    with pytest.raises(AssumptionError, match=r"interior coupling peak"):
+        decoupling.located_peak_time(0.5, 0.5, 0.25, 0.0)
+    with pytest.raises(AssumptionError, match=r"positive-definite M0"):
+        decoupling.located_peak_time(2.0, 0.01, 0.01, 0.02)
+
+
+def test_decoupled_m_validates_each_input():
+    with pytest.raises(ValueError, match=r"^m0 contains NaN"):
+        decoupling.decoupled_m([[np.nan]], [1.0], [0.0])
+    with pytest.raises(ValueError, match=r"^m0 must be a symmetric \(2, 2\) matrix, got shape \(2, 2\)$"):
+        decoupling.decoupled_m([[1.0, 0.5], [0.0, 1.0]], [1.0, 2.0], [0.0])
+    with pytest.raises(ValueError, match=r"^s_tilde must be finite singular values > 0$"):
+        decoupling.decoupled_m([[1.0]], [0.0], [0.0])
+    with pytest.raises(
+        AssumptionError,
+        match=r"^m0_positive_definite: M0 = A0ᵀA0 must be positive definite \(A0 of full column rank\)\.$",
+    ):
+        decoupling.decoupled_m([[0.0]], [1.0], [0.0])
+
+
+@pytest.mark.parametrize(
+    ("u0", "s_tilde"), [([0.1, 0.2], [1.0]), ([np.nan], [1.0]), ([0.1], [np.inf]), ([0.1], [-1.0])]
+)
+def test_aligned_strengths_validates_its_vectors(u0, s_tilde):
+    with pytest.raises(ValueError, match=r"^u0 and s_tilde must be finite vectors of equal length, with s_tilde ≥ 0$"):
+        decoupling.aligned_strengths(u0, s_tilde, [0.0])
+
+
+def test_aligned_strengths_zero_singular_value_and_long_times():
+    # s̃ = 0: u0/(1 + 2|u0|t) = 0.5/(1 + 1) at t = 1, computed without a 0/0 in the branch np.where discards
+    np.testing.assert_allclose(decoupling.aligned_strengths([0.5], [0.0], [1.0]), [[0.25]], rtol=1e-15)
+    # u0 = s̃ stays at s̃; at t = 400 e^{−2s̃t} underflows to 0 and the discarded reversal branch is 0/0 — silently
+    np.testing.assert_allclose(decoupling.aligned_strengths([2.0], [2.0], [400.0]), [[2.0]], rtol=1e-15)
+
+
+def _symmetric_sqrt(m):
+    lam, v = np.linalg.eigh(m)
+    return v @ np.diag(np.sqrt(lam)) @ v.T
+
+
+def test_aligned_qqt_validates_each_input():
+    w = np.sqrt(np.diag([2.0, 1.0]))
+    with pytest.raises(ValueError, match=r"^W1_0 contains NaN"):
+        decoupling.aligned_qqt(np.full((2, 2), np.nan), w, np.eye(2), [0.0])
+    with pytest.raises(ValueError, match=r"^W2_0 contains NaN"):
+        decoupling.aligned_qqt(w, np.full((2, 2), np.nan), np.eye(2), [0.0])
+    with pytest.raises(ValueError, match=r"^sigma_yx contains NaN"):
+        decoupling.aligned_qqt(w, w, np.full((2, 2), np.nan), [0.0])
+    with pytest.raises(AssumptionError, match=r"^whitened inputs"):
+        decoupling.aligned_qqt(w, w, np.diag([2.0, 1.0]), [0.0], sigma_xx=2 * np.eye(2))
+    with pytest.raises(ValueError, match=r"^sigma_xx must have shape \(Ni, Ni\) = \(2, 2\), got \(3, 3\)$"):
+        decoupling.aligned_qqt(w, w, np.diag([2.0, 1.0]), [0.0], sigma_xx=np.eye(3))
+
+
+def test_aligned_qqt_tolerances_are_the_ones_given():
+    # balance: |1 − 1.21| / (1 + 1.21) ≈ 0.095 passes balance_rtol = 0.5 (and would fail the default 1e-8)
+    q = decoupling.aligned_qqt([[1.0]], [[1.1]], [[1.0]], [0.0], balance_rtol=0.5)
+    # QQᵀ is rebuilt from the mode strength u = W2W1 = 1.1 as a balanced pair (√u, √u): every entry is u
+    np.testing.assert_allclose(q[0], np.full((2, 2), 1.1), rtol=1e-15)
+    # alignment is relative to ‖W2W1(0)‖: at scale ~224 a 6e-4 relative misalignment passes align_rtol = 1e-2
+    w = 10 * _symmetric_sqrt(np.array([[2.0, 1e-3], [1e-3, 1.0]]))  # symmetric, hence balanced (W W = Wᵀ W)
+    decoupling.aligned_qqt(w, w, np.diag([2.0, 1.0]), [0.0], align_rtol=1e-2)
+    fix = r"Fix: use theory\.riccati\.qqt \(Theorem 3\.1\), which needs only B = UᵀŨ \+ VᵀṼ nonsingular\.$"
+    with pytest.raises(
+        AssumptionError, match=r"^aligned initialisation: .* = 6\.\d\de-04 > align_rtol = 1e-06, .*" + fix
+    ):
+        decoupling.aligned_qqt(w, w, np.diag([2.0, 1.0]), [0.0], align_rtol=1e-6)
