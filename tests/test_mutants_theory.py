@@ -355,8 +355,9 @@ def test_aligned_qqt_tolerances_are_the_ones_given():
     # alignment is relative to ‖W2W1(0)‖: at scale ~224 a 6e-4 relative misalignment passes align_rtol = 1e-2
     w = 10 * _symmetric_sqrt(np.array([[2.0, 1e-3], [1e-3, 1.0]]))  # symmetric, hence balanced (W W = Wᵀ W)
     decoupling.aligned_qqt(w, w, np.diag([2.0, 1.0]), [0.0], align_rtol=1e-2)
+    # the message reports the relative misalignment: the off-diagonal 1e-3 twice over ‖diag(2, 1)‖ = √5, √2e-3/√5
     fix = r"Fix: use theory\.riccati\.qqt \(Theorem 3\.1\), which needs only B = UᵀŨ \+ VᵀṼ nonsingular\.$"
     with pytest.raises(
-        AssumptionError, match=r"^aligned initialisation: .* = 6\.\d\de-04 > align_rtol = 1e-06, .*" + fix
+        AssumptionError, match=r"^aligned initialisation: .* = 0\.000632 > align_rtol = 1e-06, .*" + fix
     ):
         decoupling.aligned_qqt(w, w, np.diag([2.0, 1.0]), [0.0], align_rtol=1e-6)
