@@ -352,6 +352,9 @@ def test_aligned_qqt_tolerances_are_the_ones_given():
     q = decoupling.aligned_qqt([[1.0]], [[1.1]], [[1.0]], [0.0], balance_rtol=0.5)
     # QQᵀ is rebuilt from the mode strength u = W2W1 = 1.1 as a balanced pair (√u, √u): every entry is u
     np.testing.assert_allclose(q[0], np.full((2, 2), 1.1), rtol=1e-15)
+    # an exactly aligned start passes even at align_rtol = 0 (the test is resid > tolerance)
+    w0 = np.sqrt(np.diag([2.0, 1.0]))
+    decoupling.aligned_qqt(w0, w0, np.diag([2.0, 1.0]), [0.0], align_rtol=0.0)
     # alignment is relative to ‖W2W1(0)‖: at scale ~224 a 6e-4 relative misalignment passes align_rtol = 1e-2
     w = 10 * _symmetric_sqrt(np.array([[2.0, 1e-3], [1e-3, 1.0]]))  # symmetric, hence balanced (W W = Wᵀ W)
     decoupling.aligned_qqt(w, w, np.diag([2.0, 1.0]), [0.0], align_rtol=1e-2)
