@@ -364,3 +364,11 @@ def test_aligned_qqt_tolerances_are_the_ones_given():
         AssumptionError, match=r"^aligned initialisation: .* = 0\.000632 > align_rtol = 1e-06, .*" + fix
     ):
         decoupling.aligned_qqt(w, w, np.diag([2.0, 1.0]), [0.0], align_rtol=1e-6)
+
+
+def test_exact_sympy_numbers_are_accepted_as_floats():
+    # s̃ and u0 often come from a symbolic computation; they are converted to float64, not kept as objects
+    got = decoupling.aligned_strengths([sp.Rational(1, 100)], [sp.Integer(2)], [0.0, 1.0])
+    np.testing.assert_allclose(got, decoupling.aligned_strengths([0.01], [2.0], [0.0, 1.0]), rtol=0)
+    got = decoupling.decoupled_m([[sp.Rational(1, 100)]], [sp.Integer(2)], [0.0, 1.0])
+    np.testing.assert_allclose(got, decoupling.decoupled_m([[0.01]], [2.0], [0.0, 1.0]), rtol=0)
