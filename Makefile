@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH  ?= torch==2.13.0
 
-.PHONY: test test-fast report lint benchmark clean
+.PHONY: test test-fast report lint benchmark mutants clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,5 +33,13 @@ lint: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) benchmarks/simulate_throughput.py
 
+# Mutation testing (slow: hours for the whole tree on one worker; not part of `test`). Runs mutmut on [tool.mutmut]
+# of pyproject.toml, then writes reports/mutants.md. Narrow it with MUTANTS_ARGS, e.g.
+#   make mutants MUTANTS_ARGS="--paths theory/modes.py --tests tests/test_theory.py verify/test_modes.py theory/modes.py"
+MUTANTS_ARGS ?=
+mutants: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) tools/mutants.py run $(MUTANTS_ARGS)
+	$(PY) tools/mutants.py report --command "make mutants MUTANTS_ARGS='$(MUTANTS_ARGS)'"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info mutants

@@ -1,0 +1,330 @@
+"""Mutation testing for lawbook: run mutmut 3 on a chosen part of the tree, then write reports/mutants.md.
+
+`make mutants` runs this script (it is slow: every mutant re-runs the tests that reach the mutated function, so it is
+not part of `make test`). Two sub-commands:
+
+    python tools/mutants.py run [--paths theory/modes.py ...] [--tests tests/test_theory.py ...] [GLOB ...]
+    python tools/mutants.py report [--out reports/mutants.md]
+
+`run` takes mutmut's configuration from `[tool.mutmut]` in pyproject.toml (all of theory/, simulate/ and verify/,
+tested by the non-slow part of the suite) and lets the command line narrow it, so that one module can be measured in
+minutes: `--paths` mutates only these files or folders, `--tests` replaces `tests_dir`, and GLOBs (e.g. `theory.modes.*`)
+select mutants by name. It always runs one mutant at a time (`--max-children 1`): the machine is shared.
+
+`report` reads mutmut's per-file results (`mutants/<path>.meta`, JSON) and the hand-written verdicts on surviving
+mutants in `tools/mutants_equivalent.json`, and writes a deterministic summary: per module the counts of each
+outcome and the score, then every surviving mutant with its reason. The score counts a mutant as caught when it was
+killed or timed out (a mutant that makes a test hang is detected by the per-test timeout), and leaves out the mutants
+listed as equivalent (no test can kill a mutant that computes the same thing) and those no test reaches.
+
+The pure part of the report is testable without mutmut:
+
+>>> outcome_of_exit_code(1), outcome_of_exit_code(0), outcome_of_exit_code(33), outcome_of_exit_code(-24)
+('killed', 'survived', 'no tests', 'timeout')
+>>> tally({"a.f__mutmut_1": 1, "a.f__mutmut_2": 0}, equivalent={"a.f__mutmut_2"})
+{'killed': 1, 'survived': 0, 'equivalent': 1, 'timeout': 0, 'no tests': 0, 'other': 0}
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENT_FILE = ROOT / "tools" / "mutants_equivalent.json"
+OUTCOMES = ("killed", "survived", "equivalent", "timeout", "no tests", "other")
+
+# mutmut 3.3.1's meaning of a child's exit status (mutmut.__main__.status_by_exit_code): pytest's 1 is a failing
+# test and 3 an internal error (killed), 0 all passed (survived), 5 no test collected and 33 no test reaches the
+# function (no tests); the CPU-time limit ends a child with SIGXCPU (-24/24/152), then SIGKILL (-9), and mutmut's
+# wall-clock watchdog with 36/255 (timeout). Anything else (a segfault, an interrupt, not run) is "other".
+_KILLED = {1, 3}
+_SURVIVED = {0}
+_NO_TESTS = {33, 5}
+_TIMEOUT = {36, -24, 24, 152, 255, -9}
+
+
+def outcome_of_exit_code(code: int | None) -> str:
+    """The outcome of one mutant from the exit status mutmut recorded for it (None: not run yet).
+
+    >>> outcome_of_exit_code(None)
+    'other'
+    """
+    if code in _KILLED:
+        return "killed"
+    if code in _SURVIVED:
+        return "survived"
+    if code in _NO_TESTS:
+        return "no tests"
+    if code in _TIMEOUT:
+        return "timeout"
+    return "other"
+
+
+def tally(exit_codes: Mapping[str, int | None], equivalent: set[str]) -> dict[str, int]:
+    """Count the outcomes of one module's mutants; a survivor listed in `equivalent` counts as equivalent.
+
+    A listed mutant that was killed stays killed: the list then is wrong, and `report` says so.
+    """
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for name, code in exit_codes.items():
+        outcome = outcome_of_exit_code(code)
+        if outcome == "survived" and name in equivalent:
+            outcome = "equivalent"
+        counts[outcome] += 1
+    return counts
+
+
+def score(counts: Mapping[str, int]) -> float | None:
+    """Caught / (caught + survived), where caught = killed + timeout; None when there is nothing to score.
+
+    >>> score({"killed": 19, "timeout": 0, "survived": 1})
+    0.95
+    >>> score({"killed": 0, "timeout": 0, "survived": 0}) is None
+    True
+    """
+    caught = counts["killed"] + counts["timeout"]
+    scored = caught + counts["survived"]
+    return None if scored == 0 else caught / scored
+
+
+def load_equivalent(path: Path = EQUIVALENT_FILE) -> dict[str, str]:
+    """Mutant name -> reason it is equivalent, from the hand-written verdicts (a JSON object) on survivors.
+
+    >>> load_equivalent(Path("/nonexistent"))
+    {}
+    """
+    if not path.exists():
+        return {}
+    table = json.loads(path.read_text())
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: expected a JSON object {{mutant name: reason}}, got {type(table).__name__}")
+    for name, reason in table.items():
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"{path}: equivalent mutant {name!r} needs a one-line reason string, got {reason!r}")
+    return dict(table)
+
+
+def read_results(mutants_dir: Path) -> dict[str, dict[str, int | None]]:
+    """Module path (e.g. 'theory/modes.py') -> {mutant name: exit code} from mutmut's `.meta` files."""
+    results: dict[str, dict[str, int | None]] = {}
+    for meta in sorted(mutants_dir.rglob("*.py.meta")):
+        module = meta.relative_to(mutants_dir).as_posix().removesuffix(".meta")
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        if codes:
+            results[module] = dict(codes)
+    return results
+
+
+def mutant_changes(source_path: Path, names: Sequence[str]) -> dict[str, str]:
+    """Mutant name -> its change as `old ⟶ new` (the changed lines, stripped), regenerated from the source.
+
+    mutmut keeps every mutant as a function next to the original in mutants/<path>; a later run that narrows
+    `--paths` overwrites that copy, so the change is rebuilt from the original source with mutmut's own generator
+    (deterministic: the same source gives the same numbered mutants).
+    """
+    import libcst as cst
+    from mutmut.file_mutation import mutate_file_contents
+
+    code, _ = mutate_file_contents(str(source_path), source_path.read_text())
+    module = cst.parse_module(code)
+    functions: dict[str, list[str]] = {}
+    for node in module.body:
+        members = node.body.body if isinstance(node, cst.ClassDef) else [node]
+        for member in members:
+            if isinstance(member, cst.FunctionDef):
+                # the body only: the `def` line differs between every mutant and the original by its name
+                body = module.code_for_node(member.body).splitlines()
+                functions[member.name.value] = body
+    changes = {}
+    for name in names:
+        short = name.rsplit(".", 1)[-1]
+        original = functions[short.rsplit("__mutmut_", 1)[0] + "__mutmut_orig"]
+        diff = list(difflib.ndiff(original, functions[short]))
+        old = " ".join(line[2:].strip() for line in diff if line.startswith("- "))
+        new = " ".join(line[2:].strip() for line in diff if line.startswith("+ "))
+        changes[name] = f"`{old}` ⟶ `{new}`"
+    return changes
+
+
+def generated_mutants() -> dict[str, int]:
+    """Module path -> how many mutants mutmut generates for it, over [tool.mutmut]'s paths less do_not_mutate."""
+    import fnmatch
+
+    import mutmut
+    import mutmut.__main__ as mm
+    from mutmut.file_mutation import mutate_file_contents
+
+    cwd = Path.cwd()
+    os.chdir(ROOT)  # mutmut reads pyproject.toml and walks the paths relative to the working directory
+    try:
+        mm.ensure_config_loaded()
+        config = mutmut.config
+        counts = {}
+        for root, filename in mm.walk_all_files():
+            path = Path(root) / filename
+            if path.suffix != ".py" or any(fnmatch.fnmatch(str(path), p) for p in config.do_not_mutate):
+                continue
+            _, names = mutate_file_contents(str(path), path.read_text())
+            if names:
+                counts[path.as_posix()] = len(names)
+    finally:
+        os.chdir(cwd)
+    return counts
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def render(
+    results: Mapping[str, Mapping[str, int | None]],
+    equivalent: Mapping[str, str],
+    *,
+    command: str,
+    changes: Mapping[str, str] | None = None,
+    generated: Mapping[str, int] | None = None,
+) -> str:
+    """The markdown summary: a table per module, the total, then every survivor and every equivalent mutant.
+
+    >>> text = render({"theory/a.py": {"theory.a.x_f__mutmut_1": 1}}, {}, command="make mutants")
+    >>> "| theory/a.py | 1 | 1 | 0 | 0 | 0 | 0 | 100.0% |" in text
+    True
+    """
+    lines = [
+        "# Mutation testing",
+        "",
+        f"Generated by `python tools/mutants.py report` from the results of `{command}` (mutmut 3.3.1, one worker).",
+        "Score = (killed + timeout) / (killed + timeout + survived); equivalent mutants (listed below with the reason",
+        "no test can tell them apart from the original) and mutants that no test reaches are left out of the score.",
+        "",
+        "| module | mutants | killed | survived | equivalent | timeout | no tests | score |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    total = dict.fromkeys(OUTCOMES, 0)
+    survivors: list[str] = []
+    generated = generated or {}
+    for module in sorted(set(results) | set(generated)):
+        if module not in results:
+            lines.append(f"| {module} | {generated[module]} | not run | | | | | |")
+            continue
+        codes = results[module]
+        counts = tally(codes, set(equivalent))
+        for key in OUTCOMES:
+            total[key] += counts[key]
+        lines.append(
+            f"| {module} | {len(codes)} | {counts['killed']} | {counts['survived']} | {counts['equivalent']} | "
+            f"{counts['timeout']} | {counts['no tests']} | {_percent(score(counts))} |"
+        )
+        survivors += [n for n, c in codes.items() if outcome_of_exit_code(c) == "survived" and n not in equivalent]
+    n_total = sum(len(c) for c in results.values())
+    lines.append(
+        f"| **total run** | {n_total} | {total['killed']} | {total['survived']} | {total['equivalent']} | "
+        f"{total['timeout']} | {total['no tests']} | {_percent(score(total))} |"
+    )
+    if total["other"]:
+        lines += ["", f"{total['other']} mutants were not run or ended in an unexpected way (not scored)."]
+    lines += ["", "## Surviving mutants (not yet killed, not shown equivalent)", ""]
+    changes = changes or {}
+    lines += [f"- `{n}`: {changes.get(n, '')}".rstrip(": ") for n in sorted(survivors)] or ["None."]
+    seen = {n for codes in results.values() for n in codes}
+    lines += ["", "## Equivalent mutants", ""]
+    lines += [f"- `{n}`: {changes.get(n, '')} — {equivalent[n]}" for n in sorted(equivalent) if n in seen] or ["None."]
+    stale = sorted(
+        n for n in equivalent if any(outcome_of_exit_code(codes.get(n)) == "killed" for codes in results.values())
+    )
+    if stale:
+        lines += ["", "Listed as equivalent but killed (the list is wrong): " + ", ".join(f"`{n}`" for n in stale)]
+    return "\n".join(lines) + "\n"
+
+
+# Tests that start a fresh Python process which imports the mutated packages. In mutmut's stats run that process hits a
+# trampoline without mutmut's configuration and crashes, so these cannot take part; they test import hygiene and the
+# command-line process, not the laws, and `make test` still runs them.
+SUBPROCESS_TESTS = (
+    "tests/test_cli.py::test_unknown_names_are_refused_before_torch_is_imported",
+    "tests/test_discover_backends.py::test_importing_discover_imports_no_engine",
+    "tests/test_report.py::test_interrupt_prints_one_line_and_leaves_the_report",
+    "tests/test_theory.py::test_theory_imports_nothing_of_the_other_packages",
+)
+
+# Options for every pytest run mutmut makes (it calls pytest.main in-process, which reads PYTEST_ADDOPTS): the slow
+# scientific checks are left out (each mutant re-runs every test that reaches it; the slow ones would make a run
+# take days), and pytest's cache is not written into mutants/.
+PYTEST_OPTIONS = ["-m", "not slow", "-p", "no:cacheprovider"] + [f"--deselect={t}" for t in SUBPROCESS_TESTS]
+
+
+def _run(paths: Sequence[str], tests: Sequence[str], globs: Sequence[str], deselect: Sequence[str] = ()) -> None:
+    # mutmut reads pyproject.toml from the working directory and copies the tree into ./mutants.
+    os.chdir(ROOT)
+    options = PYTEST_OPTIONS + [f"--deselect={t}" for t in deselect]
+    os.environ["PYTEST_ADDOPTS"] = " ".join(shlex.quote(o) for o in options)
+    import mutmut
+    import mutmut.__main__ as mm
+
+    mm.ensure_config_loaded()
+    # mutmut 3.3.1 records which test reached a function through `item._nodeid`, a private attribute that pytest 9
+    # no longer has (it is `nodeid`). Without it the stats run fails at the first teardown; restore the old name.
+    from _pytest.nodes import Node
+
+    if not hasattr(Node, "_nodeid"):
+        Node._nodeid = property(lambda node: node.nodeid)
+    if paths:
+        # Narrow by excluding the other files from mutation, not by shrinking paths_to_mutate: mutmut copies only
+        # paths_to_mutate into mutants/, and a half-copied package would import the original from the editable
+        # install instead of the mutant.
+        wanted = [Path(p) for p in paths]
+        for source in mm.walk_source_files():
+            if not any(source == w or w in source.parents for w in wanted):
+                mutmut.config.do_not_mutate.append(str(source))
+    if tests:
+        mutmut.config.tests_dir = list(tests)
+    mm._run(list(globs), 1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: `run` (mutmut, one worker) or `report` (write the summary)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="run mutmut (one worker) on [tool.mutmut], narrowed by the options")
+    p_run.add_argument("--paths", nargs="*", default=[], help="mutate only these files or folders")
+    p_run.add_argument("--tests", nargs="*", default=[], help="pytest paths to run (replaces tests_dir)")
+    p_run.add_argument(
+        "--deselect", nargs="*", default=[], help="test ids to leave out (e.g. one failing on the branch)"
+    )
+    p_run.add_argument("globs", nargs="*", help="mutant-name globs, e.g. 'theory.modes.*' (default: all)")
+    p_report = sub.add_parser("report", help="write the summary of mutmut's results")
+    p_report.add_argument("--out", type=Path, default=ROOT / "reports" / "mutants.md")
+    p_report.add_argument("--mutants", type=Path, default=ROOT / "mutants", help="mutmut's work directory")
+    p_report.add_argument(
+        "--command", dest="run_command", default="make mutants", help="the run command, named in the report"
+    )
+    p_report.add_argument("--notes", type=Path, help="a markdown file of measurements, appended verbatim")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        _run(args.paths, args.tests, args.globs, args.deselect)
+        return 0
+    if not args.mutants.is_dir():
+        raise SystemExit(f"no mutmut results in {args.mutants}: run `python tools/mutants.py run` first")
+    results = read_results(args.mutants)
+    equivalent = load_equivalent()
+    changes: dict[str, str] = {}
+    for module, codes in results.items():
+        listed = [n for n, c in codes.items() if outcome_of_exit_code(c) == "survived" or n in equivalent]
+        if listed:
+            changes.update(mutant_changes(ROOT / module, listed))
+    text = render(results, equivalent, command=args.run_command, changes=changes, generated=generated_mutants())
+    if args.notes is not None:
+        text += "\n" + args.notes.read_text()
+    args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
