@@ -31,6 +31,8 @@ __all__ = [
     "Fault",
     "check",
     "identity",
+    "richardson",
+    "richardson_text",
     "run_check",
     "run_law",
 ]
@@ -169,6 +171,22 @@ def identity(lhs: Any, rhs: Any, domain: Any, seed: int, simplify_timeout: float
     from verify.equivalence import equivalent
 
     return equivalent(lhs, rhs, domain=domain, n_points=IDENTITY_POINTS, seed=seed, simplify_timeout=simplify_timeout)
+
+
+def richardson(
+    theory: Callable[[Any], Any], simulate: Callable[[float], Any], etas: Any, coeff: float, scale: float
+) -> Any:
+    """`verify.agreement` of GD at ``etas`` (halving) with ``theory`` after two Richardson levels: order 3,
+    within ``coeff``·η³·``scale``⁴ (``scale`` the largest singular value, u ~ s and η·s dimensionless)."""
+    from verify.agreement import agreement
+
+    return agreement(theory, simulate, etas, tolerance=lambda eta: coeff * eta**3 * scale**4, extrapolation=2)
+
+
+def richardson_text(result: Any, coeff: float, scale: float, name: str = "s") -> str:
+    """``result`` and its measured constants err/(η³ ``name``⁴) against the bound ``coeff``, for a summary."""
+    consts = [e / (eta**3 * scale**4) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
+    return f"{result}; err/(η³ {name}⁴) = {', '.join(f'{k:.3f}' for k in consts)} (bound {coeff:g})"
 
 
 def _load() -> Mapping[str, Mapping[str, Callable[[int], Check]]]:

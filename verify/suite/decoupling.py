@@ -21,7 +21,7 @@ from theory.riccati import qqt
 from verify.agreement import Agreement, agreement
 from verify.figures import Curves, Window
 from verify.numbers import error_text
-from verify.suite import IDENTITY_POINTS, Fault, check, identity
+from verify.suite import IDENTITY_POINTS, Fault, check, identity, richardson, richardson_text
 
 ETAS = (0.01, 0.005, 0.0025)
 # GD vs gradient flow: the tolerance is derived, not fitted. `gd_error_coefficient` integrates GD's first-order global
@@ -300,17 +300,8 @@ def two_by_two_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The same GD runs as ``gd_agreement`` at five η (every step recorded), Richardson-extrapolated twice: the
     law must match to O(η³) (order 3), which resolves a rate or clock error of 1e-7 (plain GD: only ≳ 3e-4)."""
     simulate, theory, _, s = _two_by_two_runs(seed, fault, every_step=True)
-    scale = max(s) ** 4
-    result = agreement(
-        theory,
-        simulate,
-        RICHARDSON_ETAS,
-        tolerance=lambda eta: TWO_BY_TWO_RICHARDSON_COEFF * eta**3 * scale,
-        extrapolation=2,
-    )
-    consts = [e / (eta**3 * scale) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
-    summary = f"{result}; err/(η³ s⁴) = {', '.join(f'{k:.3f}' for k in consts)} (bound {TWO_BY_TWO_RICHARDSON_COEFF:g})"
-    return result.passed, summary, {"agreement": result}
+    result = richardson(theory, simulate, RICHARDSON_ETAS, TWO_BY_TWO_RICHARDSON_COEFF, max(s))
+    return result.passed, richardson_text(result, TWO_BY_TWO_RICHARDSON_COEFF, max(s)), {"agreement": result}
 
 
 # -- coupling_peak_time ---------------------------------------------------------------------------------------------
@@ -642,14 +633,5 @@ def reversal_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     after it the law no longer describes GD), Richardson-extrapolated twice: the law must match to O(η³) (order
     3), which resolves a rate or clock error of 1e-6 (plain GD: only ≳ 1e-3)."""
     simulate, theory, _, s = _reversal_runs(seed, fault, every_step=True)
-    scale = max(s) ** 4
-    result = agreement(
-        theory,
-        simulate,
-        RICHARDSON_ETAS,
-        tolerance=lambda eta: REVERSAL_RICHARDSON_COEFF * eta**3 * scale,
-        extrapolation=2,
-    )
-    consts = [e / (eta**3 * scale) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
-    summary = f"{result}; err/(η³ s⁴) = {', '.join(f'{k:.3f}' for k in consts)} (bound {REVERSAL_RICHARDSON_COEFF:g})"
-    return result.passed, summary, {"agreement": result}
+    result = richardson(theory, simulate, RICHARDSON_ETAS, REVERSAL_RICHARDSON_COEFF, max(s))
+    return result.passed, richardson_text(result, REVERSAL_RICHARDSON_COEFF, max(s)), {"agreement": result}

@@ -15,7 +15,7 @@ from theory.modes import depth_mode_solution, depth_mode_time
 from verify.agreement import Agreement, agreement
 from verify.equivalence import Verdict
 from verify.numbers import error_text
-from verify.suite import NO_FAULT, Fault, check, identity
+from verify.suite import NO_FAULT, Fault, check, identity, richardson, richardson_text
 
 # GD vs gradient flow for one mode. The tolerance is derived, not fitted: `gd_error_constant` integrates the
 # first-order global error of GD, max|u_GD − u| = c·η·s² + O(η²), giving c = 0.745 for the logistic law at s = 3
@@ -193,24 +193,10 @@ RICHARDSON_COEFF = 0.2
 LOGISTIC_SETTING = ((3.0, 2.0, 1.0), 1e-3, 8.0)  # s, u0, horizon of the logistic GD checks
 
 
-def _richardson(
-    theory: Callable[[np.ndarray], np.ndarray], simulate: Callable, coeff: float, s_max: float
-) -> Agreement:
-    """GD runs at `RICHARDSON_ETAS` against ``theory(t)`` after two Richardson levels, within coeff·η³·s_max⁴."""
-    return agreement(
-        theory, simulate, RICHARDSON_ETAS, tolerance=lambda eta: coeff * eta**3 * s_max**4, extrapolation=2
-    )
-
-
-def _richardson_summary(result: Agreement, coeff: float, s_max: float) -> str:
-    consts = [e / (eta**3 * s_max**4) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
-    return f"{result}; err/(η³ s⁴) = {', '.join(f'{k:.3f}' for k in consts)} (bound {coeff:g})"
-
-
 def logistic_richardson(theory: Callable[[np.ndarray], np.ndarray], simulate: Callable) -> Agreement:
     """The logistic GD runs (``simulate`` from `_mode_gd`) against ``theory(t)`` after two Richardson levels:
     what ``logistic_mode.gd_agreement_richardson`` asserts, and what the must-fail tests run with a wrong law."""
-    return _richardson(theory, simulate, RICHARDSON_COEFF, max(LOGISTIC_SETTING[0]))
+    return richardson(theory, simulate, RICHARDSON_ETAS, RICHARDSON_COEFF, max(LOGISTIC_SETTING[0]))
 
 
 @check("logistic_mode", "gd_agreement_richardson", faults={"clock": 1e-6, "rate": 1e-6})
@@ -222,7 +208,7 @@ def logistic_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     task, simulate = _mode_gd("logistic_mode", 2, s, u0, horizon, seed, fault)
     svals = task.svd()[1]
     result = logistic_richardson(lambda t: law.numeric(t=fault.clock(t), tau=1.0, s=svals[None, :], u0=u0), simulate)
-    return result.passed, _richardson_summary(result, RICHARDSON_COEFF, max(s)), {"agreement": result}
+    return result.passed, richardson_text(result, RICHARDSON_COEFF, max(s)), {"agreement": result}
 
 
 def _depth_u_of_t(depth: int, s: float, u0: float, t: np.ndarray) -> np.ndarray:
@@ -369,8 +355,8 @@ def _depth_gd_richardson(depth: int, seed: int, fault: Fault) -> tuple[bool, str
     s, u0, _ = DEPTH_SETTING
     theory, simulate = _depth_comparison(depth, seed, fault)
     coeff = DEPTH_RICHARDSON_COEFF[depth]
-    result = _richardson(theory, simulate, coeff, s)
-    summary = f"N={depth}, s={s}, u0={u0}: {_richardson_summary(result, coeff, s)}"
+    result = richardson(theory, simulate, RICHARDSON_ETAS, coeff, s)
+    summary = f"N={depth}, s={s}, u0={u0}: {richardson_text(result, coeff, s)}"
     return result.passed, summary, {"agreement": result}
 
 

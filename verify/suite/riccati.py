@@ -28,7 +28,7 @@ from theory.riccati_fukumizu import qqt_fukumizu, qqt_fukumizu_mp
 from verify.agreement import Agreement, Series, agreement, fit_order
 from verify.figures import Curves
 from verify.numbers import error_text
-from verify.suite import NO_FAULT, Fault, check
+from verify.suite import NO_FAULT, Fault, check, richardson, richardson_text
 from verify.suite.modes import TOL_MARGIN, gd_error_constant
 
 # Braun et al. Fig. 2C: three step sizes a decade apart, so the O(η) error must fall 10× per decade.
@@ -459,15 +459,13 @@ def fig2c_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     b_min = min(coupling(a.W1, a.W2, a.sigma_yx).b_min for a in archs)
     s_max = max(a.s_max for a in archs)
     theory, simulate = _extrapolation_runs(archs, HORIZON, fault)
-    result = agreement(
-        theory, simulate, RICHARDSON_ETAS, tolerance=lambda eta: RICHARDSON_COEFF * eta**3 * s_max**4, extrapolation=2
-    )
+    result = richardson(theory, simulate, RICHARDSON_ETAS, RICHARDSON_COEFF, s_max)
     left = max(float(np.abs(qqt(a.W1, a.W2, a.sigma_yx, [HORIZON])[0] - qqt_limit(a.sigma_yx)).max()) for a in archs)
-    consts = [e / (eta**3 * s_max**4) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
     summary = (
         f"{len(archs)} architectures ({sum(a.Ni != a.No for a in archs)} with Ni ≠ No, dims 2-{RICHARDSON_MAX_DIM}), "
-        f"{log} ({sum(a.redrawn > 0 for a in archs)} redrawn to reach the floors), σ_min(B) ≥ {b_min:.2g}; {result}; err/(η³ s̃_max⁴) = {', '.join(f'{k:.3f}' for k in consts)} "
-        f"(bound {RICHARDSON_COEFF:g}); max|QQᵀ({HORIZON:g}τ) − QQᵀ(∞)| {left:.1e} (limit {HORIZON_LEFT:g})"
+        f"{log} ({sum(a.redrawn > 0 for a in archs)} redrawn to reach the floors), σ_min(B) ≥ {b_min:.2g}; "
+        f"{richardson_text(result, RICHARDSON_COEFF, s_max, 's̃_max')}; "
+        f"max|QQᵀ({HORIZON:g}τ) − QQᵀ(∞)| {left:.1e} (limit {HORIZON_LEFT:g})"
     )
     return log.coupled and result.passed and left <= HORIZON_LEFT, summary, {"agreement": result}
 
@@ -734,18 +732,8 @@ def fukumizu_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The rank-deficient runs of ``gd_agreement_rank_deficient`` at five η = 0.01 … 0.000625, Richardson-extrapolated
     twice: the Fukumizu form must match to O(η³) (order 3), which resolves a clock or rate error of 1e-8."""
     refused, simulate, theory = _rank_deficient_gd(seed, fault)
-    result = agreement(
-        theory,
-        simulate,
-        FUKUMIZU_RICHARDSON_ETAS,
-        tolerance=lambda eta: FUKUMIZU_RICHARDSON_COEFF * eta**3 * 1.5**4,
-        extrapolation=2,
-    )
-    consts = [e / (eta**3 * 1.5**4) for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
-    summary = (
-        f"Theorem 3.1 refuses: {refused}; {result}; err/(η³ s̃_max⁴) = {', '.join(f'{k:.3f}' for k in consts)} "
-        f"(bound {FUKUMIZU_RICHARDSON_COEFF:g})"
-    )
+    result = richardson(theory, simulate, FUKUMIZU_RICHARDSON_ETAS, FUKUMIZU_RICHARDSON_COEFF, 1.5)
+    summary = f"Theorem 3.1 refuses: {refused}; {richardson_text(result, FUKUMIZU_RICHARDSON_COEFF, 1.5, 's̃_max')}"
     return refused and result.passed, summary, {"agreement": result, "ylabel": "entries of QQᵀ"}
 
 
