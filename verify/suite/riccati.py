@@ -124,8 +124,12 @@ def coupling(W1: np.ndarray, W2: np.ndarray, sigma_yx: np.ndarray) -> Coupling:
     >>> bool(k.c < 1e-14 and k.perp < 1e-14), round(k.b_min, 12)
     (True, 2.0)
     """
+    return product_coupling(np.asarray(W2, dtype=np.float64) @ np.asarray(W1, dtype=np.float64), sigma_yx)
+
+
+def product_coupling(w21: np.ndarray, sigma_yx: np.ndarray) -> Coupling:
+    """The `Coupling` of a network function W2W1 to a full-rank task Σyx (C, ⊥ and B depend on W2W1 only)."""
     syx = np.asarray(sigma_yx, dtype=np.float64)
-    w21 = np.asarray(W2, dtype=np.float64) @ np.asarray(W1, dtype=np.float64)
     if w21.shape != syx.shape:
         raise ValueError(f"W2 @ W1 has shape {w21.shape} but Σyx has {syx.shape}; pass matching sizes")
     ts = task_svd(syx)

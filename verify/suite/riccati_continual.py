@@ -28,12 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulate import DeepLinear, Task, prescribed_task, train_sequence, zero_balanced_init
-from theory.riccati_checks import task_svd
 from theory.riccati_continual import continual_qqt
 from verify.agreement import Agreement, agreement
 from verify.numbers import error_text
 from verify.suite import NO_FAULT, Fault, check
-from verify.suite.riccati import S_RANGE, TOL_COEFF
+from verify.suite.riccati import S_RANGE, TOL_COEFF, product_coupling
 
 __all__ = [
     "B_PRECISION",
@@ -149,13 +148,7 @@ def phase_start_b_min(setup: ContinualSetup) -> float:
     """The smallest σ_min(B) (Assumption 3.1's B = UᵀŨ + VᵀṼ) over the phase starts of the exact sequence."""
     Ni = setup.W1.shape[1]
     starts = continual_qqt(setup.W1, setup.W2, setup.sigmas, [DURATION] * N_TASKS, setup.phase_ends - DURATION).qqt
-    worst = np.inf
-    for q, sigma in zip(starts, setup.sigmas, strict=True):
-        ts = task_svd(sigma)
-        u, _, vt = np.linalg.svd(q[Ni:, :Ni], full_matrices=False)
-        b = u[:, : ts.n_m].T @ ts.u_m + vt[: ts.n_m] @ ts.v_m
-        worst = min(worst, float(np.linalg.svd(b, compute_uv=False)[-1]))
-    return worst
+    return min(product_coupling(q[Ni:, :Ni], sigma).b_min for q, sigma in zip(starts, setup.sigmas, strict=True))
 
 
 @functools.lru_cache(maxsize=4)
