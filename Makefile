@@ -34,7 +34,8 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/simulate_throughput.py
 
 # Mutation testing (slow: hours for the whole tree on one worker; not part of `test`). Runs mutmut on [tool.mutmut]
-# of pyproject.toml, then writes reports/mutants.md. Narrow it with MUTANTS_ARGS, e.g.
+# of pyproject.toml, merges the results into the committed ledger tools/mutants_results/ and writes reports/mutants.md
+# from it. Narrow it with MUTANTS_ARGS, e.g.
 #   make mutants MUTANTS_ARGS="--paths theory/modes.py --tests tests/test_theory.py verify/test_modes.py theory/modes.py"
 MUTANTS_ARGS ?=
 mutants: $(STAMP)

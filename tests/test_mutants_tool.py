@@ -3,7 +3,6 @@
 import ast
 import doctest
 import importlib.util
-import json
 import pathlib
 
 import pytest
@@ -67,18 +66,52 @@ def test_mutant_changes_rebuilds_the_changed_line_from_the_source(tmp_path):
     assert "`y = 2` ⟶ `y = 3`" in changes.values()
 
 
-def test_equivalent_list_needs_a_reason_for_each_mutant(tmp_path):
-    path = tmp_path / "eq.json"
-    path.write_text(json.dumps({"theory.a.x_f__mutmut_1": " "}))
+def test_equivalent_verdicts_need_a_reason_for_each_mutant(tmp_path):
     with pytest.raises(ValueError, match=r"x_f__mutmut_1.*needs a one-line reason"):
-        mutants.load_equivalent(path)
-    path.write_text("[]")
+        mutants.check_equivalent({"theory.a.x_f__mutmut_1": " "}, "eq")
     with pytest.raises(ValueError, match=r"expected a JSON object"):
-        mutants.load_equivalent(path)
+        mutants.check_equivalent([], "eq")
+    # the same check guards the ledger files
+    entry = {"source_sha256": "0", "exit_codes": {}, "runs": [], "equivalent": {"theory.a.x_f__mutmut_1": ""}}
+    mutants.write_ledger_entry("theory/a.py", entry, tmp_path)
+    with pytest.raises(ValueError, match=r"a.py.json.*needs a one-line reason"):
+        mutants.load_ledger(tmp_path)
 
 
-def test_committed_equivalent_list_loads():
-    assert all(reason.strip() for reason in mutants.load_equivalent().values())
+def test_committed_ledger_loads_and_names_modules_that_exist():
+    ledger = mutants.load_ledger()
+    assert ledger, "tools/mutants_results/ is empty"
+    for module, entry in ledger.items():
+        assert (ROOT / module).is_file(), f"ledger entry for a module that does not exist: {module}"
+        assert all(reason.strip() for reason in entry["equivalent"].values())
+        # a verdict names a mutant of its own module
+        prefix = module.removesuffix(".py").replace("/", ".") + "."
+        assert all(name.startswith(prefix) for name in entry["equivalent"]), module
+
+
+def test_ledger_round_trip_and_merge_of_a_narrowed_rerun(tmp_path):
+    first = mutants.merge_run(None, "h1", {"m.f__mutmut_1": 0, "m.f__mutmut_2": 1}, ["tests/a.py"], [])
+    first["equivalent"] = {"m.f__mutmut_1": "same value"}
+    mutants.write_ledger_entry("theory/m.py", first, tmp_path)
+    assert (tmp_path / "theory" / "m.py.json").is_file()
+    loaded = mutants.load_ledger(tmp_path)["theory/m.py"]
+    assert loaded == first
+    # a rerun of one mutant on the same source with a new test: only that code changes, the run is recorded
+    again = mutants.merge_run(loaded, "h1", {"m.f__mutmut_1": 1, "m.f__mutmut_2": None}, ["tests/b.py"], ["m.f*"])
+    assert again["exit_codes"] == {"m.f__mutmut_1": 1, "m.f__mutmut_2": 1}
+    assert again["runs"] == [{"tests": ["tests/a.py"], "globs": []}, {"tests": ["tests/b.py"], "globs": ["m.f*"]}]
+    assert again["equivalent"] == {"m.f__mutmut_1": "same value"}
+    # a changed source starts over: the old numbering means nothing
+    changed = mutants.merge_run(again, "h2", {"m.f__mutmut_1": 0}, ["tests/b.py"], [])
+    assert changed["exit_codes"] == {"m.f__mutmut_1": 0} and len(changed["runs"]) == 1
+
+
+def test_stale_module_is_shown_and_not_scored():
+    results = {"theory/a.py": {"theory.a.x_f__mutmut_1": 0}, "theory/b.py": {"theory.b.x_g__mutmut_1": 1}}
+    text = mutants.render(results, {}, command="c", stale=["theory/a.py"])
+    assert "| theory/a.py | 1 | stale: source changed since the run | | | | | |" in text
+    assert "| **total run** | 1 | 1 | 0 | 0 | 0 | 0 | 100.0% |" in text
+    assert "x_f__mutmut_1" not in text.split("## Surviving mutants")[1]
 
 
 def test_mutmut_configuration_names_paths_that_exist():

@@ -11,9 +11,15 @@ tested by the non-slow part of the suite) and lets the command line narrow it, s
 minutes: `--paths` mutates only these files or folders, `--tests` replaces `tests_dir`, and GLOBs (e.g. `theory.modes.*`)
 select mutants by name. It always runs one mutant at a time (`--max-children 1`): the machine is shared.
 
-`report` reads mutmut's per-file results (`mutants/<path>.meta`, JSON) and the hand-written verdicts on surviving
-mutants in `tools/mutants_equivalent.json`, and writes a deterministic summary: per module the counts of each
-outcome and the score, then every surviving mutant with its reason. The score counts a mutant as caught when it was
+mutmut's own results (`mutants/<path>.meta`) live in its scratch copy of the tree, which the next narrowed run
+overwrites and a fresh clone does not have. So after each run, `run` merges them into a committed ledger, one JSON file
+per mutated module under `tools/mutants_results/` (e.g. `tools/mutants_results/theory/modes.py.json`): the SHA-256 of
+the module's source when it was mutated, each mutant's exit code, the test paths of every run that contributed, and
+the hand-written verdicts on surviving mutants (`equivalent`: mutant name -> the reason no test can tell it apart).
+A run that re-tests some mutants of an unchanged module (GLOBs) updates only those; a run on a changed module replaces
+the module's codes (the numbering of mutants follows the source). `report` reads the ledger and writes a
+deterministic summary: per module the counts of each outcome and the score, then every surviving mutant with its
+reason. A module whose source changed since its ledger was written is reported as stale and not scored. The score counts a mutant as caught when it was
 killed or timed out (a mutant that makes a test hang is detected by the per-test timeout), and leaves out the mutants
 listed as equivalent (no test can kill a mutant that computes the same thing) and those no test reaches.
 
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import hashlib
 import json
 import os
 import shlex
@@ -37,7 +44,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EQUIVALENT_FILE = ROOT / "tools" / "mutants_equivalent.json"
+LEDGER_DIR = ROOT / "tools" / "mutants_results"
 OUTCOMES = ("killed", "survived", "equivalent", "timeout", "no tests", "other")
 
 # mutmut 3.3.1's meaning of a child's exit status (mutmut.__main__.status_by_exit_code): pytest's 1 is a failing
@@ -94,24 +101,89 @@ def score(counts: Mapping[str, int]) -> float | None:
     return None if scored == 0 else caught / scored
 
 
-def load_equivalent(path: Path = EQUIVALENT_FILE) -> dict[str, str]:
-    """Mutant name -> reason it is equivalent, from the hand-written verdicts (a JSON object) on survivors.
+def source_digest(path: Path) -> str:
+    """SHA-256 of a module's bytes: the ledger's record of which source its mutants were made from."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
-    >>> load_equivalent(Path("/nonexistent"))
-    {}
+
+def check_equivalent(table: object, where: str) -> dict[str, str]:
+    """Validate hand-written verdicts: a JSON object {mutant name: one-line reason}.
+
+    >>> check_equivalent({"m.x_f__mutmut_1": "same value"}, "ledger")
+    {'m.x_f__mutmut_1': 'same value'}
     """
-    if not path.exists():
-        return {}
-    table = json.loads(path.read_text())
     if not isinstance(table, dict):
-        raise ValueError(f"{path}: expected a JSON object {{mutant name: reason}}, got {type(table).__name__}")
+        raise ValueError(f"{where}: expected a JSON object {{mutant name: reason}}, got {type(table).__name__}")
     for name, reason in table.items():
         if not isinstance(reason, str) or not reason.strip():
-            raise ValueError(f"{path}: equivalent mutant {name!r} needs a one-line reason string, got {reason!r}")
+            raise ValueError(f"{where}: equivalent mutant {name!r} needs a one-line reason string, got {reason!r}")
     return dict(table)
 
 
-def read_results(mutants_dir: Path) -> dict[str, dict[str, int | None]]:
+def ledger_path(module: str, ledger_dir: Path = LEDGER_DIR) -> Path:
+    """Where a module's results are kept: `theory/modes.py` -> tools/mutants_results/theory/modes.py.json."""
+    return ledger_dir / f"{module}.json"
+
+
+def load_ledger(ledger_dir: Path = LEDGER_DIR) -> dict[str, dict]:
+    """Module path -> its ledger entry (source_sha256, exit_codes, runs, equivalent), validated.
+
+    >>> load_ledger(Path("/nonexistent"))
+    {}
+    """
+    ledger: dict[str, dict] = {}
+    if not ledger_dir.is_dir():
+        return ledger
+    for path in sorted(ledger_dir.rglob("*.py.json")):
+        module = path.relative_to(ledger_dir).as_posix().removesuffix(".json")
+        entry = json.loads(path.read_text())
+        missing = {"source_sha256", "exit_codes", "runs", "equivalent"} - set(entry)
+        if missing:
+            raise ValueError(f"{path}: ledger entry lacks {sorted(missing)}; rewrite it with `tools/mutants.py run`")
+        entry["equivalent"] = check_equivalent(entry["equivalent"], str(path))
+        ledger[module] = entry
+    return ledger
+
+
+def merge_run(
+    entry: Mapping | None, digest: str, codes: Mapping[str, int | None], tests: Sequence[str], globs: Sequence[str]
+) -> dict:
+    """The ledger entry after a run: codes of mutants this run tested replace the old ones.
+
+    On a changed source (another digest) the old codes are dropped, since mutant numbers follow the source; the
+    verdicts on equivalent mutants are kept (the report flags any that no longer match a survivor).
+
+    >>> old = {"source_sha256": "a", "exit_codes": {"m.f__mutmut_1": 0, "m.f__mutmut_2": 0}, "runs": [],
+    ...        "equivalent": {}}
+    >>> merge_run(old, "a", {"m.f__mutmut_1": 1, "m.f__mutmut_2": None}, ["t.py"], [])["exit_codes"]
+    {'m.f__mutmut_1': 1, 'm.f__mutmut_2': 0}
+    >>> merge_run(old, "b", {"m.f__mutmut_1": None}, ["t.py"], [])["exit_codes"]
+    {'m.f__mutmut_1': None}
+    """
+    same = entry is not None and entry["source_sha256"] == digest
+    merged: dict[str, int | None] = dict(entry["exit_codes"]) if same else {}
+    for name, code in codes.items():
+        if code is not None or name not in merged:
+            merged[name] = code
+    runs = list(entry["runs"]) if same else []
+    run = {"tests": list(tests), "globs": list(globs)}
+    if run not in runs:
+        runs.append(run)
+    return {
+        "source_sha256": digest,
+        "exit_codes": dict(sorted(merged.items())),
+        "runs": runs,
+        "equivalent": dict(sorted((entry or {}).get("equivalent", {}).items())),
+    }
+
+
+def write_ledger_entry(module: str, entry: Mapping, ledger_dir: Path = LEDGER_DIR) -> None:
+    path = ledger_path(module, ledger_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(entry, indent=1, ensure_ascii=False) + "\n")
+
+
+def read_meta(mutants_dir: Path) -> dict[str, dict[str, int | None]]:
     """Module path (e.g. 'theory/modes.py') -> {mutant name: exit code} from mutmut's `.meta` files."""
     results: dict[str, dict[str, int | None]] = {}
     for meta in sorted(mutants_dir.rglob("*.py.meta")):
@@ -190,6 +262,7 @@ def render(
     command: str,
     changes: Mapping[str, str] | None = None,
     generated: Mapping[str, int] | None = None,
+    stale: Sequence[str] = (),
 ) -> str:
     """The markdown summary: a table per module, the total, then every survivor and every equivalent mutant.
 
@@ -200,7 +273,8 @@ def render(
     lines = [
         "# Mutation testing",
         "",
-        f"Generated by `python tools/mutants.py report` from the results of `{command}` (mutmut 3.3.1, one worker).",
+        f"Generated by `python tools/mutants.py report` from the ledger that `{command}` keeps in tools/mutants_results/",
+        "(mutmut 3.3.1, one worker; the tests given to each module's runs are listed there).",
         "Score = (killed + timeout) / (killed + timeout + survived); equivalent mutants (listed below with the reason",
         "no test can tell them apart from the original) and mutants that no test reaches are left out of the score.",
         "",
@@ -211,6 +285,10 @@ def render(
     survivors: list[str] = []
     generated = generated or {}
     for module in sorted(set(results) | set(generated)):
+        if module in stale:
+            count = generated.get(module, len(results.get(module, ())))
+            lines.append(f"| {module} | {count} | stale: source changed since the run | | | | | |")
+            continue
         if module not in results:
             lines.append(f"| {module} | {generated[module]} | not run | | | | | |")
             continue
@@ -223,7 +301,7 @@ def render(
             f"{counts['timeout']} | {counts['no tests']} | {_percent(score(counts))} |"
         )
         survivors += [n for n, c in codes.items() if outcome_of_exit_code(c) == "survived" and n not in equivalent]
-    n_total = sum(len(c) for c in results.values())
+    n_total = sum(len(c) for m, c in results.items() if m not in stale)
     lines.append(
         f"| **total run** | {n_total} | {total['killed']} | {total['survived']} | {total['equivalent']} | "
         f"{total['timeout']} | {total['no tests']} | {_percent(score(total))} |"
@@ -233,7 +311,7 @@ def render(
     lines += ["", "## Surviving mutants (not yet killed, not shown equivalent)", ""]
     changes = changes or {}
     lines += [f"- `{n}`: {changes.get(n, '')}".rstrip(": ") for n in sorted(survivors)] or ["None."]
-    seen = {n for codes in results.values() for n in codes}
+    seen = {n for m, codes in results.items() if m not in stale for n in codes}
     lines += ["", "## Equivalent mutants", ""]
     lines += [f"- `{n}`: {changes.get(n, '')} — {equivalent[n]}" for n in sorted(equivalent) if n in seen] or ["None."]
     stale = sorted(
@@ -286,6 +364,15 @@ def _run(paths: Sequence[str], tests: Sequence[str], globs: Sequence[str], desel
     if tests:
         mutmut.config.tests_dir = list(tests)
     mm._run(list(globs), 1)
+    ledger = load_ledger()
+    mutated = {p.as_posix() for p in mm.walk_source_files()} - set(mutmut.config.do_not_mutate)
+    for module, codes in read_meta(ROOT / "mutants").items():
+        if module not in mutated:
+            continue
+        entry = merge_run(
+            ledger.get(module), source_digest(ROOT / module), codes, tests or mutmut.config.tests_dir, globs
+        )
+        write_ledger_entry(module, entry)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -301,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_run.add_argument("globs", nargs="*", help="mutant-name globs, e.g. 'theory.modes.*' (default: all)")
     p_report = sub.add_parser("report", help="write the summary of mutmut's results")
     p_report.add_argument("--out", type=Path, default=ROOT / "reports" / "mutants.md")
-    p_report.add_argument("--mutants", type=Path, default=ROOT / "mutants", help="mutmut's work directory")
+    p_report.add_argument("--ledger", type=Path, default=LEDGER_DIR, help="the results ledger (one JSON per module)")
     p_report.add_argument(
         "--command", dest="run_command", default="make mutants", help="the run command, named in the report"
     )
@@ -310,16 +397,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         _run(args.paths, args.tests, args.globs, args.deselect)
         return 0
-    if not args.mutants.is_dir():
-        raise SystemExit(f"no mutmut results in {args.mutants}: run `python tools/mutants.py run` first")
-    results = read_results(args.mutants)
-    equivalent = load_equivalent()
+    ledger = load_ledger(args.ledger)
+    if not ledger:
+        raise SystemExit(f"no mutation results in {args.ledger}: run `python tools/mutants.py run` first")
+    # an entry with verdicts but no codes yet (a module not re-run since its verdicts were written) is "not run"
+    results = {module: entry["exit_codes"] for module, entry in ledger.items() if entry["exit_codes"]}
+    equivalent = {name: reason for entry in ledger.values() for name, reason in entry["equivalent"].items()}
+    stale = [module for module in results if source_digest(ROOT / module) != ledger[module]["source_sha256"]]
     changes: dict[str, str] = {}
     for module, codes in results.items():
         listed = [n for n, c in codes.items() if outcome_of_exit_code(c) == "survived" or n in equivalent]
-        if listed:
+        if listed and module not in stale:
             changes.update(mutant_changes(ROOT / module, listed))
-    text = render(results, equivalent, command=args.run_command, changes=changes, generated=generated_mutants())
+    text = render(
+        results, equivalent, command=args.run_command, changes=changes, generated=generated_mutants(), stale=stale
+    )
     if args.notes is not None:
         text += "\n" + args.notes.read_text()
     args.out.write_text(text)
