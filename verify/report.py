@@ -169,6 +169,12 @@ def _mode(quick: bool) -> str:
     return "quick (discovery problems marked slow skipped)" if quick else "full"
 
 
+def check_row(c: Check) -> str:
+    """One row of a page's check table: name, verdict, the planted faults it must fail at, and its evidence."""
+    faults = ", ".join(f"{kind} {size:g}" for kind, size in FAULTS.get(c.law, {}).get(c.name, {}).items())
+    return f"| `{c.name}` | {'PASS' if c.passed else '**FAIL**'} | {faults} | {_escape(c.summary)} |"
+
+
 def render_law_page(report: LawReport, *, seed: int, quick: bool = False) -> str:
     """The markdown page of one law: verdict first, then statement, assumptions, figures, discovery, and the run
     (seed and mode; the package versions are on `ENVIRONMENT_PAGE`, which the page links)."""
@@ -189,9 +195,7 @@ def render_law_page(report: LawReport, *, seed: int, quick: bool = False) -> str
         "| check | result | must fail at | evidence |",
         "|---|---|---|---|",
     ]
-    for c in report.checks:
-        faults = ", ".join(f"{kind} {size:g}" for kind, size in FAULTS.get(c.law, {}).get(c.name, {}).items())
-        lines.append(f"| `{c.name}` | {'PASS' if c.passed else '**FAIL**'} | {faults} | {_escape(c.summary)} |")
+    lines += [check_row(c) for c in report.checks]
     lines += [
         "",
         "*Must fail at*: the planted faults under which each check is asserted to FAIL (`verify/test_must_fail.py`; "
