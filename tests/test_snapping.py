@@ -64,6 +64,35 @@ def test_snaps_exponents_and_simple_irrationals() -> None:
     assert snap(3.1415927 * x, X1, math.pi * X1[:, 0], ["x"]) == sp.pi * x
 
 
+@pytest.mark.parametrize(
+    ("constant", "exact_form"),
+    [
+        (1 / (4 * math.pi), 1 / (4 * sp.pi)),  # the 0.0795774666 of issue 10
+        (1.5 * math.log(2), sp.Rational(3, 2) * sp.log(2)),
+        (-2 / math.sqrt(3), -2 / sp.sqrt(3)),
+        (0.75 / math.e, sp.Rational(3, 4) / sp.E),
+    ],
+)
+def test_snaps_reciprocal_multiples_and_log2(constant: float, exact_form: sp.Expr) -> None:
+    fitted = float(np.float32(constant))  # what a float32 engine returns
+    out = snap(fitted * x, X1, constant * X1[:, 0], ["x"])
+    assert out == exact_form * x
+
+
+def test_a_constant_that_is_none_of_the_simple_forms_is_kept() -> None:
+    # 300 constants log-uniform in [0.1, 10], float32-rounded like an engine's output, y = c·x without noise. The
+    # acceptance window is the float32 floor (~1e-6 relative), so a spurious match among the 96 irrational and
+    # ~450 rational candidates in this range has probability ~2e-4 per constant (550 · 2e-6 / ln 100): none may snap.
+    rng = np.random.default_rng(7)
+    snapped = []
+    for c in np.exp(rng.uniform(math.log(0.1), math.log(10.0), 300)):
+        fitted = float(np.float32(c))
+        out = snap(fitted * x, X1, c * X1[:, 0], ["x"])
+        if exact(out):
+            snapped.append((c, out))
+    assert snapped == []
+
+
 def test_with_noise_snaps_within_the_noise_and_refuses_beyond() -> None:
     # y = 2x + N(0, 0.01²), 60 rows: least squares puts the slope within ~1e-3 of 2 (its standard error).
     noise = np.random.default_rng(0).normal(0.0, 0.01, len(X1))
