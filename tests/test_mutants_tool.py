@@ -149,3 +149,9 @@ def test_globs_after_tests_are_mutant_names_and_a_missing_test_path_is_refused()
     assert tests == ["verify/test_modes.py"] and globs == ["theory.law.x_f__mutmut_1", "theory.modes.*"]
     with pytest.raises(SystemExit, match=r"'tests/test_nope.py' is neither a test path"):
         mutants.split_tests_and_globs(["tests/test_nope.py"], [])
+
+
+def test_a_listed_equivalent_that_timed_out_is_not_counted_as_caught():
+    # a timeout of a mutant that computes what the original does says the machine was busy, not that a test caught it
+    counts = mutants.tally({"m.f__mutmut_1": -24, "m.f__mutmut_2": -24}, equivalent={"m.f__mutmut_1"})
+    assert counts["equivalent"] == 1 and counts["timeout"] == 1

@@ -9,6 +9,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from theory import AssumptionError
 from theory.decoupling import coupling_peak_time, located_peak_time
 
 EPS = np.finfo(float).eps
@@ -52,3 +53,37 @@ def test_located_peak_of_a_nearly_rank_one_init(s, tau, gap):
     kappa = 2 / gap
     want = _closed_form_50_digits(s, a, a, b0, tau)
     assert located_peak_time(s, a, a, b0, tau) == pytest.approx(want, rel=max(EPS * kappa, 1e-13), abs=0)
+
+
+@pytest.mark.parametrize("s", [0.25, 1.0, 4.0])
+def test_located_peak_of_a_tiny_init(s):
+    # a1 = a2 = 1e-9, b0 = 2e-10 (λ = 0.8e-9, 1.2e-9): the small-initialisation regime at its extreme. The peak is
+    # then at (τ/4s)·ln((s/λ1 − 1)(s/λ2 − 1)) ≈ (τ/2s)·ln(s/λ) ≈ 20τ/(2s), within (τ/2s)·λ/s of the bound
+    # (τ/2s)·ln(s/λ_min) that the search must reach; a horizon short by a constant factor of the logarithm misses it.
+    # κ(M0) = 1.5, so the tolerance is the 1e-13 of the domain test.
+    want = _closed_form_50_digits(s, 1e-9, 1e-9, 2e-10, 1.0)
+    assert located_peak_time(s, 1e-9, 1e-9, 2e-10) == pytest.approx(want, rel=1e-13, abs=0)
+
+
+@pytest.mark.parametrize("s", [0.5, 1.0, 4.0])
+def test_located_peak_just_after_the_start(s):
+    # a1 + a2 = 0.9999·s, just inside the law's a1 + a2 < s: e^{4st*/τ} = (s/λ1 − 1)(s/λ2 − 1) is then ≈ 1 + 4e-4,
+    # so t* ≈ 1e-4·τ/s lies inside the first cell of the search grid (3.35τ/s / 4000 = 8.4e-4·τ/s) and the grid's
+    # maximum is at t = 0: the bracket must start at t = 0 itself. db/dt there is the small difference of terms of
+    # size ~s·b0, so the root is found to a measured 7e-12 relative (s = 0.5, 1, 4); the tolerance allows 15x that.
+    a, b0 = 0.9999 * s / 2, 0.02 * s
+    want = _closed_form_50_digits(s, a, a, b0, 1.0)
+    assert want < 2e-4 / s
+    assert located_peak_time(s, a, a, b0) == pytest.approx(want, rel=1e-10, abs=0)
+
+
+def test_an_uncoupled_init_has_no_peak_and_is_refused():
+    # b0 = 0 makes b(t) ≡ 0 (b ∝ b0): there is no peak to locate, though the closed form still returns a time
+    message = (
+        r"^coupled initialisation: need b0 ≠ 0, got b0 = 0\. Then b\(t\) = 0 for all t and \|b\| has no peak \(the "
+        r"formula still returns the time at which m11 \+ m22 = s\)\. Fix: draw A0 with non-orthogonal columns\.$"
+    )
+    with pytest.raises(AssumptionError, match=message):
+        located_peak_time(1.0, 0.01, 0.02, 0.0)
+    with pytest.raises(AssumptionError, match=r"coupled initialisation"):
+        coupling_peak_time.check(s=1.0, a1=0.01, a2=0.02, b0=0.0)

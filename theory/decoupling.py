@@ -88,6 +88,17 @@ _M0_PD = Assumption("m0_positive_definite", "M0 = A0ᵀA0 ≻ 0: a1, a2 > 0 and 
 _EQUAL_S = Assumption("equal_singular_values", "Equal task singular values s1 = s2 = s.")
 _PEAK = Assumption("interior_peak", "a1 + a2 < s, so |b(t)| rises before it decays.", check=_check_peak)
 
+
+def _check_coupled(b0: float) -> None:
+    if b0 == 0:
+        raise AssumptionError(
+            "coupled initialisation: need b0 ≠ 0, got b0 = 0. Then b(t) = 0 for all t and |b| has no peak (the "
+            "formula still returns the time at which m11 + m22 = s). Fix: draw A0 with non-orthogonal columns."
+        )
+
+
+_COUPLED = Assumption("coupled_init", "b0 ≠ 0: the coupling starts non-zero (b(t) ∝ b0).", check=_check_coupled)
+
 # -- the explicit 2×2 solution ---------------------------------------------------------------------------------
 _d0 = a1 * a2 - b0**2
 _e1, _e2 = sp.exp(-2 * s1 * t / tau), sp.exp(-2 * s2 * t / tau)
@@ -155,7 +166,7 @@ coupling_peak_time = Law(
     title="Time at which the off-diagonal coupling |b(t)| peaks (equal singular values)",
     equation=sp.Eq(t_peak, tau / (4 * s) * sp.log(1 + s * (s - a1 - a2) / _d0)),
     symbols={"t_peak": t_peak, "s": s, "a1": a1, "a2": a2, "b0": b0, "tau": tau},
-    assumptions=(WHITENED, _A_PARAM, _M0_PD, _EQUAL_S, _PEAK, GRADIENT_FLOW),
+    assumptions=(WHITENED, _A_PARAM, _M0_PD, _EQUAL_S, _PEAK, _COUPLED, GRADIENT_FLOW),
     regime=(
         "exact under gradient flow for s1 = s2 = s with a1 + a2 < s (the exact form is derived: db/dt = 0 where "
         "m11 + m22 = s). Measured against the peak of the exact b(t) located numerically (grid + Brent root of "

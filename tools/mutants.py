@@ -75,14 +75,15 @@ def outcome_of_exit_code(code: int | None) -> str:
 
 
 def tally(exit_codes: Mapping[str, int | None], equivalent: set[str]) -> dict[str, int]:
-    """Count the outcomes of one module's mutants; a survivor listed in `equivalent` counts as equivalent.
+    """Count the outcomes of one module's mutants; a survivor (or timeout) listed in `equivalent` counts as equivalent.
 
     A listed mutant that was killed stays killed: the list then is wrong, and `report` says so.
     """
     counts = dict.fromkeys(OUTCOMES, 0)
     for name, code in exit_codes.items():
         outcome = outcome_of_exit_code(code)
-        if outcome == "survived" and name in equivalent:
+        # a listed mutant computes what the original does; if it timed out, the machine was busy, not the test right
+        if outcome in ("survived", "timeout") and name in equivalent:
             outcome = "equivalent"
         counts[outcome] += 1
     return counts
