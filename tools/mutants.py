@@ -363,6 +363,11 @@ def _run(paths: Sequence[str], tests: Sequence[str], globs: Sequence[str], desel
                 mutmut.config.do_not_mutate.append(str(source))
     if tests:
         mutmut.config.tests_dir = list(tests)
+    # mutmut keeps the map test -> functions it reaches in mutants/mutmut-stats.json and, when the file exists, only
+    # re-runs the tests it has not seen. That map was made with the trampolines of the previous run's --paths and the
+    # previous version of each test, so a narrowed run on other modules would find no test (or too few) for their
+    # functions and report false survivors. Every run collects it afresh.
+    (ROOT / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     mm._run(list(globs), 1)
     ledger = load_ledger()
     mutated = {p.as_posix() for p in mm.walk_source_files()} - set(mutmut.config.do_not_mutate)
