@@ -140,3 +140,12 @@ def test_modules_not_run_are_listed_with_their_mutant_count_in_order():
         "| theory/c.py | 2 | not run | | | | | |",
     ]
     assert "| **total run** | 1 | 1 |" in text  # modules not run are not counted as scored
+
+
+def test_globs_after_tests_are_mutant_names_and_a_missing_test_path_is_refused():
+    tests, globs = mutants.split_tests_and_globs(
+        ["verify/test_modes.py", "theory.modes.*"], ["theory.law.x_f__mutmut_1"]
+    )
+    assert tests == ["verify/test_modes.py"] and globs == ["theory.law.x_f__mutmut_1", "theory.modes.*"]
+    with pytest.raises(SystemExit, match=r"'tests/test_nope.py' is neither a test path"):
+        mutants.split_tests_and_globs(["tests/test_nope.py"], [])

@@ -380,6 +380,26 @@ def _run(paths: Sequence[str], tests: Sequence[str], globs: Sequence[str], desel
         write_ledger_entry(module, entry)
 
 
+def split_tests_and_globs(tests: Sequence[str], globs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Mutant-name globs written after `--tests` (argparse gives them to `--tests`) back to the globs.
+
+    A test path must exist (under the project root); a mutant name is dotted, with no `/` and no `.py`
+    (`theory.modes.x_f__mutmut_3`, `'theory.modes.*'`). Anything else is refused, naming it.
+
+    >>> split_tests_and_globs(["tests/test_theory.py", "theory.modes.x_f*"], [])
+    (['tests/test_theory.py'], ['theory.modes.x_f*'])
+    """
+    paths, names = [], list(globs)
+    for item in tests:
+        if (ROOT / item.split("::")[0]).exists():
+            paths.append(item)
+        elif "." in item and "/" not in item and not item.endswith(".py"):
+            names.append(item)
+        else:
+            raise SystemExit(f"--tests: {item!r} is neither a test path under {ROOT} nor a mutant name glob")
+    return paths, names
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: `run` (mutmut, one worker) or `report` (write the summary)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -400,7 +420,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_report.add_argument("--notes", type=Path, help="a markdown file of measurements, appended verbatim")
     args = parser.parse_args(argv)
     if args.command == "run":
-        _run(args.paths, args.tests, args.globs, args.deselect)
+        tests, globs = split_tests_and_globs(args.tests, args.globs)
+        _run(args.paths, tests, globs, args.deselect)
         return 0
     ledger = load_ledger(args.ledger)
     if not ledger:
