@@ -336,17 +336,20 @@ class _Builder:
         return result
 
     def check_power(self, base: sp.Expr, exponent: sp.Expr, node: ast.BinOp) -> None:
-        """Refuse before computing a power whose numbers would exceed MAX_DIGITS (9**9**9**9, (2*x)**10**9)."""
+        """Refuse before computing a power whose numbers would exceed MAX_DIGITS (9**9**9**9, (2*x)**10**9).
+
+        A rational coefficient p/q raised to k has floor(|k|·log10 max(|p|, q)) + 1 digits in its larger part, so
+        2**332 (100 digits) is computed and 2**333 (101) refused, and 0, 1 and -1 (log10 1 = 0) pass at any power.
+        A decimal coefficient is not held to digits: mpmath raises it to any power at its own precision in
+        microseconds, and `checked` then holds the result to the float64 range.
+        """
         if not exponent.is_Number:
             return
         coefficient = base if base.is_Number else base.as_coeff_Mul()[0]
-        if not coefficient.is_Number or coefficient in (0, 1, -1):
+        if not isinstance(coefficient, sp.Rational):
             return
-        if isinstance(coefficient, sp.Rational):
-            log10_base = max(_digits(coefficient), 1)
-        else:  # a Float: its decimal exponent
-            log10_base = abs(math.log10(abs(float(coefficient)))) + 1
-        if abs(float(exponent)) * log10_base > MAX_DIGITS:
+        log10_base = math.log10(max(abs(int(coefficient.p)), int(coefficient.q)))
+        if abs(float(exponent)) * log10_base >= MAX_DIGITS:
             raise self.refuse(f"a power whose value would have more than {MAX_DIGITS} digits", node)
 
     def call(self, node: ast.Call) -> sp.Expr:
@@ -374,8 +377,16 @@ class _Builder:
 
 
 def _digits(number: sp.Rational) -> int:
-    """Decimal digits of the larger of numerator and denominator (from the bit length: no conversion to text)."""
-    return math.ceil(max(abs(int(number.p)).bit_length(), int(number.q).bit_length()) * math.log10(2))
+    """Decimal digits of the larger of |numerator| and denominator, without converting it to text.
+
+    From the bit length b: the number lies in [2**(b-1), 2**b), so it has ceil(b·log10 2) digits or one fewer.
+
+    >>> _digits(sp.Integer(10**99)), _digits(sp.Integer(10**99 - 1)), _digits(sp.Rational(1, 1000))
+    (100, 99, 4)
+    """
+    larger = max(abs(int(number.p)), int(number.q))
+    estimate = math.ceil(larger.bit_length() * math.log10(2))
+    return estimate if larger >= 10 ** (estimate - 1) else estimate - 1
 
 
 def _fragment(text: str, node: ast.AST, limit: int | None = 60) -> str:
