@@ -36,9 +36,9 @@ def test_report_is_sorted_scored_and_lists_each_survivor_with_its_change():
     changes = {"theory.a.x_f__mutmut_2": "`a` ⟶ `b`"}
     text = mutants.render(results, equivalent, command="make mutants", changes=changes)
     # a.py: 1 survivor, 1 equivalent, 1 unreached -> nothing caught, score 0; b.py: killed + timeout of 3 scored
-    assert "| theory/a.py | 3 | 0 | 1 | 1 | 0 | 1 | 0.0% |" in text
-    assert "| theory/b.py | 3 | 1 | 1 | 0 | 1 | 0 | 66.7% |" in text
-    assert "| **total run** | 6 | 1 | 2 | 1 | 1 | 1 | 50.0% |" in text
+    assert "| theory/a.py | 3 | 0 | 1 | 1 | 0 | 1 | 0 | 0.0% |" in text
+    assert "| theory/b.py | 3 | 1 | 1 | 0 | 1 | 0 | 0 | 66.7% |" in text
+    assert "| **total** | 6 | 1 | 2 | 1 | 1 | 1 | 0 | 50.0% |" in text
     assert text.index("theory/a.py") < text.index("theory/b.py")
     survivors = text.split("## Surviving mutants")[1].split("## Equivalent")[0]
     assert "- `theory.a.x_f__mutmut_2`: `a` ⟶ `b`" in survivors and "theory.b.x_g__mutmut_2" in survivors
@@ -72,7 +72,7 @@ def test_equivalent_verdicts_need_a_reason_for_each_mutant(tmp_path):
     with pytest.raises(ValueError, match=r"expected a JSON object"):
         mutants.check_equivalent([], "eq")
     # the same check guards the ledger files
-    entry = {"source_sha256": "0", "exit_codes": {}, "runs": [], "equivalent": {"theory.a.x_f__mutmut_1": ""}}
+    entry = {"function_sha256": {}, "exit_codes": {}, "runs": [], "equivalent": {"theory.a.x_f__mutmut_1": ""}}
     mutants.write_ledger_entry("theory/a.py", entry, tmp_path)
     with pytest.raises(ValueError, match=r"a.py.json.*needs a one-line reason"):
         mutants.load_ledger(tmp_path)
@@ -90,28 +90,46 @@ def test_committed_ledger_loads_and_names_modules_that_exist():
 
 
 def test_ledger_round_trip_and_merge_of_a_narrowed_rerun(tmp_path):
-    first = mutants.merge_run(None, "h1", {"m.f__mutmut_1": 0, "m.f__mutmut_2": 1}, ["tests/a.py"], [])
+    h = {"f": "1", "g": "2"}
+    first = mutants.merge_run(None, h, {"m.f__mutmut_1": 0, "m.g__mutmut_1": 1}, ["tests/a.py"], [])
     first["equivalent"] = {"m.f__mutmut_1": "same value"}
     mutants.write_ledger_entry("theory/m.py", first, tmp_path)
     assert (tmp_path / "theory" / "m.py.json").is_file()
     loaded = mutants.load_ledger(tmp_path)["theory/m.py"]
     assert loaded == first
     # a rerun of one mutant on the same source with a new test: only that code changes, the run is recorded
-    again = mutants.merge_run(loaded, "h1", {"m.f__mutmut_1": 1, "m.f__mutmut_2": None}, ["tests/b.py"], ["m.f*"])
-    assert again["exit_codes"] == {"m.f__mutmut_1": 1, "m.f__mutmut_2": 1}
+    again = mutants.merge_run(loaded, h, {"m.f__mutmut_1": 1, "m.g__mutmut_1": None}, ["tests/b.py"], ["m.f*"])
+    assert again["exit_codes"] == {"m.f__mutmut_1": 1, "m.g__mutmut_1": 1}
     assert again["runs"] == [{"tests": ["tests/a.py"], "globs": []}, {"tests": ["tests/b.py"], "globs": ["m.f*"]}]
     assert again["equivalent"] == {"m.f__mutmut_1": "same value"}
-    # a changed source starts over: the old numbering means nothing
-    changed = mutants.merge_run(again, "h2", {"m.f__mutmut_1": 0}, ["tests/b.py"], [])
-    assert changed["exit_codes"] == {"m.f__mutmut_1": 0} and len(changed["runs"]) == 1
+    # g edited since: its old code is dropped (its numbering means nothing now), f's result is kept
+    edited = mutants.merge_run(again, {"f": "1", "g": "3"}, {}, ["tests/b.py"], [])
+    assert edited["exit_codes"] == {"m.f__mutmut_1": 1} and edited["function_sha256"] == {"f": "1", "g": "3"}
 
 
-def test_stale_module_is_shown_and_not_scored():
-    results = {"theory/a.py": {"theory.a.x_f__mutmut_1": 0}, "theory/b.py": {"theory.b.x_g__mutmut_1": 1}}
-    text = mutants.render(results, {}, command="c", stale=["theory/a.py"])
-    assert "| theory/a.py | 1 | stale: source changed since the run | | | | | |" in text
-    assert "| **total run** | 1 | 1 | 0 | 0 | 0 | 0 | 100.0% |" in text
-    assert "x_f__mutmut_1" not in text.split("## Surviving mutants")[1]
+def test_function_digests_follow_the_body_not_the_rest_of_the_module():
+    source = "import os\n\ndef f(x):\n    return x + 1\n\n\ndef g():\n    pass\n"
+    before = mutants.function_digests(source)
+    # another function edited, code added between: f's digest is unchanged, g's changes
+    after = mutants.function_digests(source.replace("import os\n", "import os\nA = 1\n").replace("pass", "return 2"))
+    assert after["x_f"] == before["x_f"] and after["x_g"] != before["x_g"]
+    # a decorated function is listed (mutmut skips it, so it simply has no mutants), by its def line onward
+    assert "x_h" in mutants.function_digests("@dec\ndef h():\n    pass\n")
+
+
+def test_results_of_edited_functions_are_not_scored_and_count_as_not_run():
+    entry = {
+        "function_sha256": {"x_f": "a", "x_g": "b"},
+        "exit_codes": {"theory.a.x_f__mutmut_1": 1, "theory.a.x_g__mutmut_1": 0},
+    }
+    codes, dropped = mutants.current_codes(entry, {"x_f": "a", "x_g": "edited"})
+    assert codes == {"theory.a.x_f__mutmut_1": 1} and dropped == 1
+    text = mutants.render(
+        {"theory/a.py": codes}, {}, command="c", generated={"theory/a.py": 2}, stale={"theory/a.py": dropped}
+    )
+    assert "| theory/a.py | 2 | 1 | 0 | 0 | 0 | 0 | 1 | 100.0% |" in text
+    assert "dropped because their function was edited after the run (counted as not run): theory/a.py 1." in text
+    assert "x_g__mutmut_1" not in text.split("## Surviving mutants")[1]
 
 
 def test_mutmut_configuration_names_paths_that_exist():
@@ -135,11 +153,11 @@ def test_modules_not_run_are_listed_with_their_mutant_count_in_order():
     text = mutants.render(results, {}, command="c", generated={"theory/a.py": 7, "theory/b.py": 1, "theory/c.py": 2})
     rows = [line for line in text.splitlines() if line.startswith("| theory/")]
     assert rows == [
-        "| theory/a.py | 7 | not run | | | | | |",
-        "| theory/b.py | 1 | 1 | 0 | 0 | 0 | 0 | 100.0% |",
-        "| theory/c.py | 2 | not run | | | | | |",
+        "| theory/a.py | 7 | 0 | 0 | 0 | 0 | 0 | 7 | — |",
+        "| theory/b.py | 1 | 1 | 0 | 0 | 0 | 0 | 0 | 100.0% |",
+        "| theory/c.py | 2 | 0 | 0 | 0 | 0 | 0 | 2 | — |",
     ]
-    assert "| **total run** | 1 | 1 |" in text  # modules not run are not counted as scored
+    assert "| **total** | 10 | 1 | 0 | 0 | 0 | 0 | 9 | 100.0% |" in text  # modules not run are not scored
 
 
 def test_globs_after_tests_are_mutant_names_and_a_missing_test_path_is_refused():

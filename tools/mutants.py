@@ -14,12 +14,13 @@ select mutants by name. It always runs one mutant at a time (`--max-children 1`)
 mutmut's own results (`mutants/<path>.meta`) live in its scratch copy of the tree, which the next narrowed run
 overwrites and a fresh clone does not have. So after each run, `run` merges them into a committed ledger, one JSON file
 per mutated module under `tools/mutants_results/` (e.g. `tools/mutants_results/theory/modes.py.json`): the SHA-256 of
-the module's source when it was mutated, each mutant's exit code, the test paths of every run that contributed, and
-the hand-written verdicts on surviving mutants (`equivalent`: mutant name -> the reason no test can tell it apart).
-A run that re-tests some mutants of an unchanged module (GLOBs) updates only those; a run on a changed module replaces
-the module's codes (the numbering of mutants follows the source). `report` reads the ledger and writes a
-deterministic summary: per module the counts of each outcome and the score, then every surviving mutant with its
-reason. A module whose source changed since its ledger was written is reported as stale and not scored. The score counts a mutant as caught when it was
+the source of every function when its mutants were run (mutant numbers follow a function's body, so a result holds
+as long as that body is unchanged), each mutant's exit code, the test paths of every run that contributed, and the
+hand-written verdicts on surviving mutants (`equivalent`: mutant name -> the reason no test can tell it apart). A run
+replaces the codes of the mutants it tested and drops those of functions edited since. `report` reads the ledger and
+writes a deterministic summary: per module the counts of each outcome and the score, then every surviving mutant with
+its reason. A result whose function was edited since it was run is stale: it is not scored, and the function's
+mutants count as not run. The score counts a mutant as caught when it was
 killed or timed out (a mutant that makes a test hang is detected by the per-test timeout), and leaves out the mutants
 listed as equivalent (no test can kill a mutant that computes the same thing) and those no test reaches.
 
@@ -34,6 +35,7 @@ The pure part of the report is testable without mutmut:
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import hashlib
 import json
@@ -102,9 +104,55 @@ def score(counts: Mapping[str, int]) -> float | None:
     return None if scored == 0 else caught / scored
 
 
-def source_digest(path: Path) -> str:
-    """SHA-256 of a module's bytes: the ledger's record of which source its mutants were made from."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def function_digests(source: str) -> dict[str, str]:
+    r"""SHA-256 of the source text of every function mutmut can mutate, under mutmut's mangled name.
+
+    Top-level functions are `x_<name>`, methods `xǁ<class>ǁ<name>`; the text runs from the `def` line to the end
+    of the body (decorators are not part of it: mutmut leaves decorated functions alone).
+
+    >>> sorted(function_digests("def f():\n    return 1\nclass C:\n    def g(self):\n        pass\n"))
+    ['x_f', 'xǁCǁg']
+    """
+    lines = source.splitlines()
+    digests: dict[str, str] = {}
+
+    def add(name: str, node: ast.AST) -> None:
+        text = "\n".join(lines[node.lineno - 1 : node.end_lineno])
+        digests[name] = hashlib.sha256(text.encode()).hexdigest()
+
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            add(f"x_{node.name}", node)
+        elif isinstance(node, ast.ClassDef):
+            for member in node.body:
+                if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    add(f"xǁ{node.name}ǁ{member.name}", member)
+    return digests
+
+
+def function_of(mutant: str) -> str:
+    """The mangled function a mutant belongs to.
+
+    >>> function_of("theory.modes.x_depth_rhs__mutmut_12"), function_of("verify.a.xǁAgreementǁpassed__mutmut_1")
+    ('x_depth_rhs', 'xǁAgreementǁpassed')
+    """
+    return mutant.rsplit(".", 1)[-1].rsplit("__mutmut_", 1)[0]
+
+
+def current_codes(entry: Mapping, digests: Mapping[str, str]) -> tuple[dict[str, int | None], int]:
+    """The exit codes of an entry whose functions are unchanged in the source (`digests`), and how many are stale.
+
+    >>> entry = {"function_sha256": {"x_f": "a", "x_g": "b"}, "exit_codes": {"m.x_f__mutmut_1": 1, "m.x_g__mutmut_1": 0}}
+    >>> current_codes(entry, {"x_f": "a", "x_g": "changed"})
+    ({'m.x_f__mutmut_1': 1}, 1)
+    """
+    recorded = entry["function_sha256"]
+    kept = {}
+    for name, code in entry["exit_codes"].items():
+        function = function_of(name)
+        if function in digests and recorded.get(function) == digests[function]:
+            kept[name] = code
+    return kept, len(entry["exit_codes"]) - len(kept)
 
 
 def check_equivalent(table: object, where: str) -> dict[str, str]:
@@ -127,7 +175,7 @@ def ledger_path(module: str, ledger_dir: Path = LEDGER_DIR) -> Path:
 
 
 def load_ledger(ledger_dir: Path = LEDGER_DIR) -> dict[str, dict]:
-    """Module path -> its ledger entry (source_sha256, exit_codes, runs, equivalent), validated.
+    """Module path -> its ledger entry (function_sha256, exit_codes, runs, equivalent), validated.
 
     >>> load_ledger(Path("/nonexistent"))
     {}
@@ -138,7 +186,7 @@ def load_ledger(ledger_dir: Path = LEDGER_DIR) -> dict[str, dict]:
     for path in sorted(ledger_dir.rglob("*.py.json")):
         module = path.relative_to(ledger_dir).as_posix().removesuffix(".json")
         entry = json.loads(path.read_text())
-        missing = {"source_sha256", "exit_codes", "runs", "equivalent"} - set(entry)
+        missing = {"function_sha256", "exit_codes", "runs", "equivalent"} - set(entry)
         if missing:
             raise ValueError(f"{path}: ledger entry lacks {sorted(missing)}; rewrite it with `tools/mutants.py run`")
         entry["equivalent"] = check_equivalent(entry["equivalent"], str(path))
@@ -147,31 +195,38 @@ def load_ledger(ledger_dir: Path = LEDGER_DIR) -> dict[str, dict]:
 
 
 def merge_run(
-    entry: Mapping | None, digest: str, codes: Mapping[str, int | None], tests: Sequence[str], globs: Sequence[str]
+    entry: Mapping | None,
+    digests: Mapping[str, str],
+    codes: Mapping[str, int | None],
+    tests: Sequence[str],
+    globs: Sequence[str],
 ) -> dict:
-    """The ledger entry after a run: codes of mutants this run tested replace the old ones.
+    """The ledger entry after a run on a source whose functions have `digests`.
 
-    On a changed source (another digest) the old codes are dropped, since mutant numbers follow the source; the
-    verdicts on equivalent mutants are kept (the report flags any that no longer match a survivor).
+    Codes of mutants this run tested replace the old ones; old codes of functions edited since are dropped (a
+    mutant's number follows its function's body). Verdicts on equivalent mutants are kept (the report flags any
+    that a test kills).
 
-    >>> old = {"source_sha256": "a", "exit_codes": {"m.f__mutmut_1": 0, "m.f__mutmut_2": 0}, "runs": [],
-    ...        "equivalent": {}}
-    >>> merge_run(old, "a", {"m.f__mutmut_1": 1, "m.f__mutmut_2": None}, ["t.py"], [])["exit_codes"]
-    {'m.f__mutmut_1': 1, 'm.f__mutmut_2': 0}
-    >>> merge_run(old, "b", {"m.f__mutmut_1": None}, ["t.py"], [])["exit_codes"]
-    {'m.f__mutmut_1': None}
+    >>> old = {"function_sha256": {"f": "a", "g": "b"}, "exit_codes": {"m.f__mutmut_1": 0, "m.g__mutmut_1": 0},
+    ...        "runs": [], "equivalent": {}}
+    >>> merge_run(old, {"f": "a", "g": "b"}, {"m.f__mutmut_1": 1, "m.g__mutmut_1": None}, ["t.py"], [])["exit_codes"]
+    {'m.f__mutmut_1': 1, 'm.g__mutmut_1': 0}
+    >>> merge_run(old, {"f": "a", "g": "new"}, {"m.g__mutmut_1": None}, ["t.py"], [])["exit_codes"]
+    {'m.f__mutmut_1': 0, 'm.g__mutmut_1': None}
     """
-    same = entry is not None and entry["source_sha256"] == digest
-    merged: dict[str, int | None] = dict(entry["exit_codes"]) if same else {}
+    merged: dict[str, int | None] = {}
+    runs: list = []
+    if entry is not None:
+        merged, _ = current_codes(entry, digests)
+        runs = list(entry["runs"])
     for name, code in codes.items():
         if code is not None or name not in merged:
             merged[name] = code
-    runs = list(entry["runs"]) if same else []
     run = {"tests": list(tests), "globs": list(globs)}
     if run not in runs:
         runs.append(run)
     return {
-        "source_sha256": digest,
+        "function_sha256": dict(sorted(digests.items())),
         "exit_codes": dict(sorted(merged.items())),
         "runs": runs,
         "equivalent": dict(sorted((entry or {}).get("equivalent", {}).items())),
@@ -263,12 +318,15 @@ def render(
     command: str,
     changes: Mapping[str, str] | None = None,
     generated: Mapping[str, int] | None = None,
-    stale: Sequence[str] = (),
+    stale: Mapping[str, int] | None = None,
 ) -> str:
     """The markdown summary: a table per module, the total, then every survivor and every equivalent mutant.
 
+    `results` holds the current codes only (`current_codes`); `generated` is how many mutants mutmut makes of each
+    module now, so the ones without a result are counted as not run; `stale` counts the dropped results per module.
+
     >>> text = render({"theory/a.py": {"theory.a.x_f__mutmut_1": 1}}, {}, command="make mutants")
-    >>> "| theory/a.py | 1 | 1 | 0 | 0 | 0 | 0 | 100.0% |" in text
+    >>> "| theory/a.py | 1 | 1 | 0 | 0 | 0 | 0 | 0 | 100.0% |" in text
     True
     """
     lines = [
@@ -277,49 +335,54 @@ def render(
         f"Generated by `python tools/mutants.py report` from the ledger that `{command}` keeps in tools/mutants_results/",
         "(mutmut 3.3.1, one worker; the tests given to each module's runs are listed there).",
         "Score = (killed + timeout) / (killed + timeout + survived); equivalent mutants (listed below with the reason",
-        "no test can tell them apart from the original) and mutants that no test reaches are left out of the score.",
+        "no test can tell them apart from the original), mutants that no test reaches and mutants not run (never, or",
+        "not since their function was edited) are left out of the score.",
         "",
-        "| module | mutants | killed | survived | equivalent | timeout | no tests | score |",
-        "|---|---|---|---|---|---|---|---|",
+        "| module | mutants | killed | survived | equivalent | timeout | no tests | not run | score |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     total = dict.fromkeys(OUTCOMES, 0)
+    n_mutants = n_not_run = 0
     survivors: list[str] = []
     generated = generated or {}
+    stale = stale or {}
     for module in sorted(set(results) | set(generated)):
-        if module in stale:
-            count = generated.get(module, len(results.get(module, ())))
-            lines.append(f"| {module} | {count} | stale: source changed since the run | | | | | |")
-            continue
-        if module not in results:
-            lines.append(f"| {module} | {generated[module]} | not run | | | | | |")
-            continue
-        codes = results[module]
+        codes = results.get(module, {})
         counts = tally(codes, set(equivalent))
         for key in OUTCOMES:
             total[key] += counts[key]
+        made = max(generated.get(module, 0), len(codes))
+        not_run = made - len(codes) + counts["other"]
+        n_mutants += made
+        n_not_run += not_run
         lines.append(
-            f"| {module} | {len(codes)} | {counts['killed']} | {counts['survived']} | {counts['equivalent']} | "
-            f"{counts['timeout']} | {counts['no tests']} | {_percent(score(counts))} |"
+            f"| {module} | {made} | {counts['killed']} | {counts['survived']} | {counts['equivalent']} | "
+            f"{counts['timeout']} | {counts['no tests']} | {not_run} | {_percent(score(counts))} |"
         )
         survivors += [n for n, c in codes.items() if outcome_of_exit_code(c) == "survived" and n not in equivalent]
-    n_total = sum(len(c) for m, c in results.items() if m not in stale)
     lines.append(
-        f"| **total run** | {n_total} | {total['killed']} | {total['survived']} | {total['equivalent']} | "
-        f"{total['timeout']} | {total['no tests']} | {_percent(score(total))} |"
+        f"| **total** | {n_mutants} | {total['killed']} | {total['survived']} | {total['equivalent']} | "
+        f"{total['timeout']} | {total['no tests']} | {n_not_run} | {_percent(score(total))} |"
     )
-    if total["other"]:
-        lines += ["", f"{total['other']} mutants were not run or ended in an unexpected way (not scored)."]
+    dropped = {m: n for m, n in sorted(stale.items()) if n}
+    if dropped:
+        lines += [
+            "",
+            "Results dropped because their function was edited after the run (counted as not run): "
+            + ", ".join(f"{m} {n}" for m, n in dropped.items())
+            + ".",
+        ]
     lines += ["", "## Surviving mutants (not yet killed, not shown equivalent)", ""]
     changes = changes or {}
     lines += [f"- `{n}`: {changes.get(n, '')}".rstrip(": ") for n in sorted(survivors)] or ["None."]
-    seen = {n for m, codes in results.items() if m not in stale for n in codes}
+    seen = {n for codes in results.values() for n in codes}
     lines += ["", "## Equivalent mutants", ""]
     lines += [f"- `{n}`: {changes.get(n, '')} — {equivalent[n]}" for n in sorted(equivalent) if n in seen] or ["None."]
-    stale = sorted(
+    wrong = sorted(
         n for n in equivalent if any(outcome_of_exit_code(codes.get(n)) == "killed" for codes in results.values())
     )
-    if stale:
-        lines += ["", "Listed as equivalent but killed (the list is wrong): " + ", ".join(f"`{n}`" for n in stale)]
+    if wrong:
+        lines += ["", "Listed as equivalent but killed (the list is wrong): " + ", ".join(f"`{n}`" for n in wrong)]
     return "\n".join(lines) + "\n"
 
 
@@ -375,9 +438,8 @@ def _run(paths: Sequence[str], tests: Sequence[str], globs: Sequence[str], desel
     for module, codes in read_meta(ROOT / "mutants").items():
         if module not in mutated:
             continue
-        entry = merge_run(
-            ledger.get(module), source_digest(ROOT / module), codes, tests or mutmut.config.tests_dir, globs
-        )
+        digests = function_digests((ROOT / module).read_text())
+        entry = merge_run(ledger.get(module), digests, codes, tests or mutmut.config.tests_dir, globs)
         write_ledger_entry(module, entry)
 
 
@@ -427,14 +489,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ledger = load_ledger(args.ledger)
     if not ledger:
         raise SystemExit(f"no mutation results in {args.ledger}: run `python tools/mutants.py run` first")
-    # an entry with verdicts but no codes yet (a module not re-run since its verdicts were written) is "not run"
-    results = {module: entry["exit_codes"] for module, entry in ledger.items() if entry["exit_codes"]}
+    results: dict[str, dict[str, int | None]] = {}
+    stale: dict[str, int] = {}
+    for module, entry in ledger.items():
+        source = ROOT / module
+        digests = function_digests(source.read_text()) if source.exists() else {}
+        results[module], stale[module] = current_codes(entry, digests)
     equivalent = {name: reason for entry in ledger.values() for name, reason in entry["equivalent"].items()}
-    stale = [module for module in results if source_digest(ROOT / module) != ledger[module]["source_sha256"]]
     changes: dict[str, str] = {}
     for module, codes in results.items():
         listed = [n for n, c in codes.items() if outcome_of_exit_code(c) == "survived" or n in equivalent]
-        if listed and module not in stale:
+        if listed:
             changes.update(mutant_changes(ROOT / module, listed))
     text = render(
         results, equivalent, command=args.run_command, changes=changes, generated=generated_mutants(), stale=stale
