@@ -250,6 +250,48 @@ def read_meta(mutants_dir: Path) -> dict[str, dict[str, int | None]]:
     return results
 
 
+def _is_dataclass_decorator(expression: object) -> bool:
+    import libcst as cst
+
+    if isinstance(expression, cst.Call):
+        expression = expression.func
+    if isinstance(expression, cst.Attribute):
+        expression = expression.attr
+    return isinstance(expression, cst.Name) and expression.value == "dataclass"
+
+
+def patch_mutmut() -> None:
+    r"""Let mutmut mutate the methods of `@dataclass` classes (idempotent).
+
+    mutmut 3.3.1 leaves every decorated class and function alone: a decorator runs at definition time and may not
+    survive being copied next to its mutants. For a dataclass that is needlessly strict: the decorator only reads the
+    annotated fields, the methods are plain functions that mutmut's trampolines can stand in for, and mutations of
+    the decorator's own arguments are never applied (mutmut keeps only mutations inside a function or method). Left
+    alone, it hid methods such as `verify.suite.Fault.clock` and every `Law` method from the score. Decorated
+    functions (`@property`, caches, registrations) stay skipped.
+
+    >>> from mutmut.file_mutation import mutate_file_contents
+    >>> source = "from dataclasses import dataclass\n@dataclass(frozen=True)\nclass A:\n    x: int\n    def f(self):\n        return self.x + 1\n"
+    >>> patch_mutmut(); len(mutate_file_contents("a.py", source)[1]) > 0
+    True
+    """
+    import libcst as cst
+    from mutmut import file_mutation
+
+    visitor = file_mutation.MutationVisitor
+    if getattr(visitor, "_lawbook_dataclasses", False):
+        return
+    original = visitor._skip_node_and_children
+
+    def skip(self: object, node: object) -> bool:
+        if isinstance(node, cst.ClassDef) and all(_is_dataclass_decorator(d.decorator) for d in node.decorators):
+            return False
+        return original(self, node)
+
+    visitor._skip_node_and_children = skip
+    visitor._lawbook_dataclasses = True
+
+
 def mutant_changes(source_path: Path, names: Sequence[str]) -> dict[str, str]:
     """Mutant name -> its change as `old ⟶ new` (the changed lines, stripped), regenerated from the source.
 
@@ -260,6 +302,7 @@ def mutant_changes(source_path: Path, names: Sequence[str]) -> dict[str, str]:
     import libcst as cst
     from mutmut.file_mutation import mutate_file_contents
 
+    patch_mutmut()
     code, _ = mutate_file_contents(str(source_path), source_path.read_text())
     module = cst.parse_module(code)
     functions: dict[str, list[str]] = {}
@@ -289,6 +332,7 @@ def generated_mutants() -> dict[str, int]:
     import mutmut.__main__ as mm
     from mutmut.file_mutation import mutate_file_contents
 
+    patch_mutmut()
     cwd = Path.cwd()
     os.chdir(ROOT)  # mutmut reads pyproject.toml and walks the paths relative to the working directory
     try:
@@ -417,6 +461,7 @@ def _run(paths: Sequence[str], tests: Sequence[str], globs: Sequence[str], desel
 
     if not hasattr(Node, "_nodeid"):
         Node._nodeid = property(lambda node: node.nodeid)
+    patch_mutmut()
     if paths:
         # Narrow by excluding the other files from mutation, not by shrinking paths_to_mutate: mutmut copies only
         # paths_to_mutate into mutants/, and a half-copied package would import the original from the editable

@@ -129,6 +129,9 @@ def check(
 ) -> Callable[[Callable[[int, Fault], tuple[bool, str, dict]]], Callable[..., Check]]:
     """Register ``fn(seed, fault) -> (passed, summary, evidence)`` as check ``name`` of ``law``.
 
+    Call it after the function, ``check(law, name, faults=...)(fn)``, not as a decorator: mutmut (``make mutants``)
+    leaves decorated functions unmutated, and the checks are the code whose mutation score matters most.
+
     ``faults`` maps each fault kind the check resolves to the relative size δ at which it must FAIL (stated in
     the check's comments with how the size follows from its tolerance); at least one is required. ``slow``
     checks run under pytest's ``slow`` marker and are skipped by ``--quick``.

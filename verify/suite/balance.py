@@ -19,7 +19,6 @@ from verify.suite import Fault, check
 SYMBOLIC_FAULT = 1e-12
 
 
-@check("layer_balance", "symbolic_drift_identity", faults={"law": SYMBOLIC_FAULT})
 def balance_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """SymPy, non-commutative matrices: with chain-rule gradients G_l = W_{l+1}ᵀH, G_{l+1} = HW_lᵀ, one GD step
     changes D_l by exactly η²(G_lG_lᵀ − G_{l+1}ᵀG_{l+1}) (the first-order terms cancel)."""
@@ -35,6 +34,9 @@ def balance_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     residual = sp.expand(after - before - drift)
     ok = residual == sp.ZeroMatrix(*residual.shape) or residual == 0
     return ok, f"D(W − ηG) − D(W) − η²(G_lG_lᵀ − G_{{l+1}}ᵀG_{{l+1}}) = {residual}", {"residual": str(residual)}
+
+
+check("layer_balance", "symbolic_drift_identity", faults={"law": SYMBOLIC_FAULT})(balance_symbolic)
 
 
 def _imbalances(ws: list[np.ndarray]) -> list[np.ndarray]:
@@ -64,7 +66,6 @@ def _net_and_data(seed: int):
     return task, net
 
 
-@check("layer_balance", "gd_per_step_drift", faults={"law": STEP_FAULT, "rate": STEP_FAULT})
 def balance_gd_step(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Over 200 GD steps of a 3-layer net on non-whitened data, every D_l changes per step by exactly
     η²(G_lG_lᵀ − G_{l+1}ᵀG_{l+1}) (observed 1.1e-15 in LAWS.md §8)."""
@@ -94,6 +95,9 @@ def balance_gd_step(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return worst <= tol, summary, {"max_error": worst, "max_drift": drift}
 
 
+check("layer_balance", "gd_per_step_drift", faults={"law": STEP_FAULT, "rate": STEP_FAULT})(balance_gd_step)
+
+
 # The flow's law here is D_l(t) = D_l(0): a constant, which no time scale changes. A clock or rate fault is a
 # symmetry of it (a GD stepping η·(1 + δ) still conserves D_l as η → 0, and its drift η∫(GGᵀ − GᵀG)dt changes by
 # δ relative, which the order fit cannot see), so this check declares only a law fault, on the predicted conserved
@@ -105,7 +109,6 @@ def balance_gd_step(seed: int, fault: Fault) -> tuple[bool, str, dict]:
 DRIFT_FAULT = 3e-4
 
 
-@check("layer_balance", "gd_drift_is_order_eta", faults={"law": DRIFT_FAULT})
 def balance_order(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Gradient flow conserves D_l, so GD's D_l(t) tends to D_l(0) as η → 0: max_t,l,ij |D_l(t) − D_l(0)| over
     t ∈ [0, 2] shrinks linearly with η.
@@ -154,3 +157,6 @@ def balance_order(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         None,
     )
     return result.passed, summary, {"agreement": result, "curves": curves}
+
+
+check("layer_balance", "gd_drift_is_order_eta", faults={"law": DRIFT_FAULT})(balance_order)

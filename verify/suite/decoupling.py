@@ -74,7 +74,6 @@ def _m0_draws(eps: float, s: float, n: int, rng: np.random.Generator) -> list[np
 SYMBOLIC_FAULT = 1e-12
 
 
-@check("decoupling_2x2", "solution_satisfies_odes", faults={"law": SYMBOLIC_FAULT})
 def two_by_two_odes(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """SymPy: the P = M⁻¹ entries solve the Lyapunov equations exactly and start at M0⁻¹; mpmath (30 digits, 20
     random in-domain points): m11, m22, m12 solve the Riccati equations and start at a1, a2, b0."""
@@ -121,6 +120,9 @@ def two_by_two_odes(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {"riccati_residual": float(worst)}
 
 
+check("decoupling_2x2", "solution_satisfies_odes", faults={"law": SYMBOLIC_FAULT})(two_by_two_odes)
+
+
 def _unapply(expr: sp.Expr, plain: dict, sols: dict) -> dict:
     """Map the applied functions m11(t), … in an ODE right-hand side to their explicit solutions."""
     reps = {}
@@ -150,7 +152,6 @@ def _m_of_t(law, m0: np.ndarray, s: tuple[float, float], t: np.ndarray) -> np.nd
 
 # A law fault δ scales the 2×2 prediction, which reaches |M| ≈ s1 = 2 by t = 10: it moves it by 2δ, so δ = 1e-11
 # (2e-11) is 20× the 1e-12 tolerance (measured: 2.0e-11, FAIL); δ = 1e-12 (2e-12, 2×) fails without a clear margin.
-@check("decoupling_2x2", "agrees_with_theorem_3_1", faults={"law": 1e-11})
 def two_by_two_vs_qqt(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The explicit 2×2 expressions against Theorem 3.1 (`qqt`) for 5 A-parameterised inits (Nh = 4, random A0,
     scale 0.05 s and 0.5 s), s̃ = (2, 1) and (1.5, 1.5): M(t) = ŨᵀW2W1(t)Ṽ for t ≤ 10."""
@@ -170,6 +171,9 @@ def two_by_two_vs_qqt(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     # shown below 1e-13: ~100 float64 operations on O(s ≤ 2) numbers (roundoff_floor(100, 2) = 1e-13)
     summary = f"max|M_2×2 − ŨᵀW2W1Ṽ (Theorem 3.1)|: {error_text(worst, floor=1e-13)} (tol 1e-12)"
     return worst <= 1e-12, summary, {"max_error": worst}
+
+
+check("decoupling_2x2", "agrees_with_theorem_3_1", faults={"law": 1e-11})(two_by_two_vs_qqt)
 
 
 def gd_error_coefficient(W1: np.ndarray, W2: np.ndarray, sigma_yx: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -270,7 +274,6 @@ def _two_by_two_runs(seed: int, fault: Fault, every_step: bool):
 PLAIN_GD_FAULT = 1e-3
 
 
-@check("decoupling_2x2", "gd_agreement", faults={"clock": PLAIN_GD_FAULT, "rate": PLAIN_GD_FAULT})
 def two_by_two_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD on 4 A-parameterised networks (Ni = No = 2, Nh = 4, random non-decoupled A0 at scale 0.05·s_max,
     s̃ = (2, 1)) at η = 0.01, 0.005, 0.0025 up to 8τ against m11, m12, m22: the error must be GD's derived
@@ -282,6 +285,9 @@ def two_by_two_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return result.passed and close, f"{result}; {text}", {"agreement": result, "ylabel": ylabel}
 
 
+check("decoupling_2x2", "gd_agreement", faults={"clock": PLAIN_GD_FAULT, "rate": PLAIN_GD_FAULT})(two_by_two_gd)
+
+
 # A measured bound (the O(η³) constant is not derived here): c = err/(η³ s_max⁴) is the same at each of η = 0.01,
 # 0.005, 0.0025 (seed 0: 0.011, errors 1.8e-7, 2.2e-8, 2.8e-9) but depends on the random A0: over seeds 0-39 it runs
 # from 0.005 to 0.023 (seed 7; median 0.007). The bound 0.04 leaves 70% over that worst seed. A clock or rate error δ
@@ -291,17 +297,19 @@ TWO_BY_TWO_RICHARDSON_COEFF = 0.04
 TWO_BY_TWO_RICHARDSON_FAULT = 1e-7
 
 
-@check(
-    "decoupling_2x2",
-    "gd_agreement_richardson",
-    faults={"clock": TWO_BY_TWO_RICHARDSON_FAULT, "rate": TWO_BY_TWO_RICHARDSON_FAULT},
-)
 def two_by_two_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The same GD runs as ``gd_agreement`` at five η (every step recorded), Richardson-extrapolated twice: the
     law must match to O(η³) (order 3), which resolves a rate or clock error of 1e-7 (plain GD: only ≳ 3e-4)."""
     simulate, theory, _, s = _two_by_two_runs(seed, fault, every_step=True)
     result = richardson(theory, simulate, RICHARDSON_ETAS, TWO_BY_TWO_RICHARDSON_COEFF, max(s))
     return result.passed, richardson_text(result, TWO_BY_TWO_RICHARDSON_COEFF, max(s)), {"agreement": result}
+
+
+check(
+    "decoupling_2x2",
+    "gd_agreement_richardson",
+    faults={"clock": TWO_BY_TWO_RICHARDSON_FAULT, "rate": TWO_BY_TWO_RICHARDSON_FAULT},
+)(two_by_two_gd_richardson)
 
 
 # -- coupling_peak_time ---------------------------------------------------------------------------------------------
@@ -322,7 +330,6 @@ def published_peak_bound(eps: float) -> float:
 # the located peak by δ relative, so δ = 1e-8 is 10× the 1e-9 tolerance (measured: max rel 1e-8, FAIL). The |b_peak|
 # comparison alone, at tolerance 1e-12, would catch δ down to ≈ 1e-11; at δ = 1e-9 (measured) the t_peak error equals
 # its tolerance and only |b_peak| fails: 1e-8 is the smallest round size that the t_peak claim itself resolves.
-@check("coupling_peak_time", "exact_and_published_vs_numeric_peak", faults={"law": 1e-8})
 def peak_time(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Locate the peak of the exact |b(t)| numerically (grid of 4001 points up to both eigenmodes' learning,
     then Brent's root of d b/dt from the SymPy derivative of the exact m12) for 20 random A0 ∈ R^{4×2} per init
@@ -379,12 +386,14 @@ def peak_time(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {"rows": rows, "max_rel_exact": worst_exact, "max_rel_b_peak": worst_b, "curves": curves}
 
 
+check("coupling_peak_time", "exact_and_published_vs_numeric_peak", faults={"law": 1e-8})(peak_time)
+
+
 # -- small_init_sigmoid ------------------------------------------------------------------------------------------
 SIGMOID_EPS = (1e-3, 1e-2, 0.1, 0.3, 1.0)
 SIGMOID_WINDOW_COEFF = 0.5  # max|eq.15 − exact| ≤ 0.5·(λ2/λ1)·s for t ≤ t_half(λ1): the law's stated regime
 
 
-@check("small_init_sigmoid", "exact_form_and_rank_one_case", faults={"law": SYMBOLIC_FAULT})
 def sigmoid_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The law's equation equals m11 of the 2×2 solution at s1 = s2 = s (40-digit mpmath at 20 random points),
     and the published eq. 15 equals it exactly when Δ0 = 0 (SymPy, b0 = √(a1a2))."""
@@ -414,12 +423,14 @@ def sigmoid_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, f"|law − m11(s1 = s2)| rel: {rel} (40 digits; tol 1e-30); eq. 15 = exact at Δ0 = 0: {rank_one}", {}
 
 
+check("small_init_sigmoid", "exact_form_and_rank_one_case", faults={"law": SYMBOLIC_FAULT})(sigmoid_symbolic)
+
+
 # A law fault δ scales the exact a1(t) (the law's closed form), whose limit becomes s(1 + δ): eq. 15's largest error
 # is then s·a2/(a1 + a2) + δs, off the stated limit by δ(a1 + a2)/a2 > δ relative, so δ = 1e-5 is > 10× the 1e-6
 # tolerance of (ii) on every draw (measured: all-t/limit 1.000011-1.000233, FAIL; at 2e-6: 1.000002-1.000047, a 2×
 # margin only); the window bound (i), 0.5 against a measured 0.46, is a regime statement with no resolution finer
 # than O(0.1) and is not what the fault tests.
-@check("small_init_sigmoid", "published_eq15_regime", faults={"law": 1e-5})
 def sigmoid_regime(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Measure eq. 15 against the exact a1(t) for 20 random A0 ∈ R^{4×2} per scale ε = mean(a1, a2)/s ∈
     {1e-3, 1e-2, 0.1, 0.3, 1} and s ∈ {1, 2}: (i) up to the half-learning time of the stronger eigenmode λ1 of
@@ -469,6 +480,9 @@ def sigmoid_regime(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, f"err/((λ2/λ1)s) up to t_half(λ1) ≤ {SIGMOID_WINDOW_COEFF}: {table}", {"rows": rows, "curves": curves}
 
 
+check("small_init_sigmoid", "published_eq15_regime", faults={"law": 1e-5})(sigmoid_regime)
+
+
 # -- reversal_saddle ---------------------------------------------------------------------------------------------
 def _converged(s: tuple[float, ...], Nh: int, seed: int):
     """A network converged on Σa = Ũ diag(s) Ṽᵀ: W1 = R√S̃Ṽᵀ, W2 = Ũ√S̃Rᵀ (LAWS.md §3.2)."""
@@ -490,7 +504,6 @@ def _converged(s: tuple[float, ...], Nh: int, seed: int):
 B_ROUNDOFF = 1e-14
 
 
-@check("reversal_saddle", "theorem_3_1_refuses_reversal", faults={"law": 1e-13})
 def reversal_refused(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """From the converged state of Σa, Theorem 3.1 on Σb = −Σa (B = 0) raises an AssumptionError that names
     Assumption 3.1 and the fix (the aligned solution); so does a sign mismatch det W2W1(0)·det Σyx < 0. The
@@ -519,10 +532,12 @@ def reversal_refused(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return refused and singular, summary, {"messages": messages, "sigma_min_B": smin}
 
 
+check("reversal_saddle", "theorem_3_1_refuses_reversal", faults={"law": 1e-13})(reversal_refused)
+
+
 # A law fault δ scales u(t) (symbolic: its ODE and u0 = s identities, threshold 1e-15) and the predicted values
 # compared with aligned_qqt (≤ s = 2): δ = 1e-12 moves them by 2e-12, 200× the 1e-14 tolerance (measured; 1e-13
 # moves them by 2e-13 and fails too).
-@check("reversal_saddle", "aligned_solution_collapses", faults={"law": SYMBOLIC_FAULT})
 def reversal_aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """`aligned_qqt` for the reversal (s̃ = 2, 1, 0.5, Nh = 5): the strength along each old mode follows the
     law u(t) = s e^{−2st}/(2 − e^{−2st}) (its ODE checked by SymPy) and collapses to the saddle: at t = 40,
@@ -566,6 +581,9 @@ def reversal_aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {"curves": curves}
 
 
+check("reversal_saddle", "aligned_solution_collapses", faults={"law": SYMBOLIC_FAULT})(reversal_aligned)
+
+
 def _reversal_runs(seed: int, fault: Fault, every_step: bool):
     """The reversal GD setting: (simulate, theory, predicted max|E| on the 0.05 grid, s), from the converged state
     of Σa trained on −Σa up to t = 4, with the faults threaded as in `_two_by_two_runs`."""
@@ -603,7 +621,6 @@ REVERSAL_WINDOW = 4.0
 REVERSAL_GD_FAULT = 3e-3
 
 
-@check("reversal_saddle", "gd_follows_until_escape", faults={"clock": REVERSAL_GD_FAULT, "rate": REVERSAL_GD_FAULT})
 def reversal_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD from the converged state on −Σa (s̃ = 2, 1, 0.5) at η = 0.01, 0.005, 0.0025 for t ≤ 4, well before the
     round-off escape (t ≈ 36 at η = 0.01, LAWS.md §3.2): the strength along each old mode against u(t), with the
@@ -615,6 +632,11 @@ def reversal_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return result.passed and close, f"{result}; {text}", evidence
 
 
+check("reversal_saddle", "gd_follows_until_escape", faults={"clock": REVERSAL_GD_FAULT, "rate": REVERSAL_GD_FAULT})(
+    reversal_gd
+)
+
+
 # Measured c = err/(η³ s_max⁴) = 0.334, 0.317, 0.309 at η = 0.01, 0.005, 0.0025 (errors 5.4e-6, 6.3e-7, 7.7e-8): the
 # bound 0.5 leaves 50%. A clock or rate error δ moves u by ≈ 0.5δ, so δ = 1e-6 (5e-7) is 4× the finest tolerance
 # (1.25e-7) and breaks the order (1.5 for 3): measured FAIL (c = 2.4, 2.6 at the finest η). At 1e-7 (5e-8, under the
@@ -623,11 +645,6 @@ REVERSAL_RICHARDSON_COEFF = 0.5
 REVERSAL_RICHARDSON_FAULT = 1e-6
 
 
-@check(
-    "reversal_saddle",
-    "gd_follows_until_escape_richardson",
-    faults={"clock": REVERSAL_RICHARDSON_FAULT, "rate": REVERSAL_RICHARDSON_FAULT},
-)
 def reversal_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The same GD runs as ``gd_follows_until_escape`` at five η (every step recorded, t ≤ 4, before the escape:
     after it the law no longer describes GD), Richardson-extrapolated twice: the law must match to O(η³) (order
@@ -635,3 +652,10 @@ def reversal_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     simulate, theory, _, s = _reversal_runs(seed, fault, every_step=True)
     result = richardson(theory, simulate, RICHARDSON_ETAS, REVERSAL_RICHARDSON_COEFF, max(s))
     return result.passed, richardson_text(result, REVERSAL_RICHARDSON_COEFF, max(s)), {"agreement": result}
+
+
+check(
+    "reversal_saddle",
+    "gd_follows_until_escape_richardson",
+    faults={"clock": REVERSAL_RICHARDSON_FAULT, "rate": REVERSAL_RICHARDSON_FAULT},
+)(reversal_gd_richardson)

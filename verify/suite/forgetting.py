@@ -38,7 +38,6 @@ def _run(seed: int):
     return tasks, run
 
 
-@check("forgetting_task_distance", "continual_3_tasks", faults={"law": CONTINUAL_FAULT})
 def forgetting_continual(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """L_i(T_j) from a 3-task continual simulation equals ½‖Σⱼ − Σᵢ‖² + c_i for all i, j (to 1e-6),
     and the forgetting L_a(T_c) − L_a(T_b) equals ½(‖Σ_c − Σ_a‖² − ‖Σ_b − Σ_a‖²)."""
@@ -76,6 +75,9 @@ def forgetting_continual(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {"final_losses": final, "predicted": predicted, "max_error": err, "curves": curves}
 
 
+check("forgetting_task_distance", "continual_3_tasks", faults={"law": CONTINUAL_FAULT})(forgetting_continual)
+
+
 def item_loss(W: np.ndarray, X: np.ndarray, Y: np.ndarray) -> float:
     """½⟨‖y − Wx‖²⟩ averaged over the items (the columns of X, Y): the loss from its definition, with no
     covariance identity in between."""
@@ -100,7 +102,6 @@ def _law_loss(W: np.ndarray, task) -> float:
 IDENTITY_FAULT = 1e-12
 
 
-@check("forgetting_task_distance", "loss_identity_along_trajectory", faults={"law": IDENTITY_FAULT})
 def loss_identity(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """L_i(W) = ½‖W − Σᵢ‖² + c_i for every recorded W of every phase, with L_i computed from task i's items
     (X, Y) directly: an identity (whitened inputs), to round-off. The simulator's recorded losses must match the
@@ -122,3 +123,6 @@ def loss_identity(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         f"items: {error_text(recorded, floor=1e-14)} (tol 1e-12)"
     )
     return ok, summary, {"max_error": worst}
+
+
+check("forgetting_task_distance", "loss_identity_along_trajectory", faults={"law": IDENTITY_FAULT})(loss_identity)

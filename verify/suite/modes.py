@@ -65,7 +65,6 @@ def _growth_draw(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 SYMBOLIC_FAULT = 1e-12
 
 
-@check("logistic_mode", "solution_satisfies_ode", faults={"law": SYMBOLIC_FAULT})
 def logistic_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """d/dt u(t) = 2u(s − u)/τ, u(0) = u0 and u(t) → s, each at 200 random points to 30 digits; u(t) → s is
     read at t = 50τ/s, where the remaining e^{−100}·(s/u0 − 1) ≤ 1e-39 of s is far below the 1e-15 threshold."""
@@ -82,8 +81,10 @@ def logistic_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, evidence
 
 
+check("logistic_mode", "solution_satisfies_ode", faults={"law": SYMBOLIC_FAULT})(logistic_symbolic)
+
+
 # A learning time off by 1e-12 moves u(T) by 1e-12·T·du/dt/uf ≥ 5e-14 relative (uf ≤ 0.99 s), 50× the threshold.
-@check("logistic_mode", "learning_time_inverts_solution", faults={"law": SYMBOLIC_FAULT})
 def logistic_learning_time(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """u(T(u0 → uf)) = uf for u0 < uf < s, and the half time is T(u0 → s/2), at 200 random points to 30 digits."""
     law = get_law("logistic_mode")
@@ -94,6 +95,9 @@ def logistic_learning_time(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     ok = inverse.level == half.level == "exact"
     summary = f"u(T) = uf: {_brief(inverse)}; T(s/2) = t_half: {_brief(half)}"
     return ok, summary, {"simplify": {"inverse": inverse.simplify, "half_time": half.simplify}}
+
+
+check("logistic_mode", "learning_time_inverts_solution", faults={"law": SYMBOLIC_FAULT})(logistic_learning_time)
 
 
 def _mode_gd(
@@ -158,7 +162,6 @@ def _within_margin(result, c: float, s_max: float) -> tuple[bool, list[float]]:
 PLAIN_GD_FAULT = 3e-3
 
 
-@check("logistic_mode", "gd_agreement", faults={"clock": PLAIN_GD_FAULT, "rate": PLAIN_GD_FAULT})
 def logistic_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD on a decoupled balanced 3×3×3 network (s = 3, 2, 1; u0 = 1e-3; 8τ) against u(t) at three η."""
     law = get_law("logistic_mode")
@@ -183,6 +186,9 @@ def logistic_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return result.passed and close, summary, evidence
 
 
+check("logistic_mode", "gd_agreement", faults={"clock": PLAIN_GD_FAULT, "rate": PLAIN_GD_FAULT})(logistic_gd)
+
+
 # Richardson-extrapolated GD (verify.agreement): two levels over η = 0.01 … 0.000625 cancel GD's O(η) and O(η²)
 # errors and leave O(η³), which scales as c·η³·s_max⁴ (u ~ s, η·s dimensionless). Measured c = 0.127 at each of
 # η = 0.01, 0.005, 0.0025 (errors 1.03e-5, 1.29e-6, 1.61e-7); the bound 0.2 leaves 57%. A relative rate or clock
@@ -199,7 +205,6 @@ def logistic_richardson(theory: Callable[[np.ndarray], np.ndarray], simulate: Ca
     return richardson(theory, simulate, RICHARDSON_ETAS, RICHARDSON_COEFF, max(LOGISTIC_SETTING[0]))
 
 
-@check("logistic_mode", "gd_agreement_richardson", faults={"clock": 1e-6, "rate": 1e-6})
 def logistic_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The same GD runs as ``gd_agreement`` at five η, Richardson-extrapolated twice: the law must match to
     O(η³) (order 3), which resolves a rate or clock error of 1e-6."""
@@ -209,6 +214,9 @@ def logistic_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     svals = task.svd()[1]
     result = logistic_richardson(lambda t: law.numeric(t=fault.clock(t), tau=1.0, s=svals[None, :], u0=u0), simulate)
     return result.passed, richardson_text(result, RICHARDSON_COEFF, max(s)), {"agreement": result}
+
+
+check("logistic_mode", "gd_agreement_richardson", faults={"clock": 1e-6, "rate": 1e-6})(logistic_gd_richardson)
 
 
 def _depth_u_of_t(depth: int, s: float, u0: float, t: np.ndarray) -> np.ndarray:
@@ -256,7 +264,6 @@ def time_formula_verdict(time: sp.Expr, rhs: sp.Expr, seed: int = 0, simplify_ti
 
 # A law fault scales every closed form of the check (t(u) for N = 1-6, u(t) for N = 1, 2) by 1 + δ: dt/du is then
 # off by a relative δ at every point, so δ = 1e-12 is 1000 times the 1e-15 identity threshold.
-@check("depth_mode", "time_formula_matches_ode", faults={"law": SYMBOLIC_FAULT})
 def depth_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """dt/du of the closed-form t(u) equals 1/(N u^{2−2/N}(s − u)/τ) for N = 1-6 (elementary for N ≤ 3,
     hypergeometric above), N = 2 equals the logistic law, and u(t) for N = 1, 2 satisfies the ODE: each identity
@@ -288,6 +295,9 @@ def depth_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         f"N=2 is logistic: {same_n2.level}; u(t) solves the ODE for N=1,2: {sols[1].level}, {sols[2].level}"
     )
     return ok, summary, {"max_rel_residual": worst, "simplify": {n: times[n].simplify for n in (1, 2, 3)}}
+
+
+check("depth_mode", "time_formula_matches_ode", faults={"law": SYMBOLIC_FAULT})(depth_symbolic)
 
 
 DEPTH_SETTING = (2.0, 0.05, 6.0)  # s, u0, horizon of the depth GD checks (LAWS.md §1.3)
@@ -327,16 +337,20 @@ def _depth_gd(depth: int, seed: int, fault: Fault) -> tuple[bool, str, dict]:
 DEPTH_GD_FAULT = 1e-3
 
 
-@check("depth_mode", "gd_agreement_N3", faults={"clock": DEPTH_GD_FAULT, "rate": DEPTH_GD_FAULT})
 def depth3_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD on a balanced aligned 3-layer scalar-mode network against the inverted closed-form t(u)."""
     return _depth_gd(3, seed, fault)
 
 
-@check("depth_mode", "gd_agreement_N4", faults={"clock": DEPTH_GD_FAULT, "rate": DEPTH_GD_FAULT})
+check("depth_mode", "gd_agreement_N3", faults={"clock": DEPTH_GD_FAULT, "rate": DEPTH_GD_FAULT})(depth3_gd)
+
+
 def depth4_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD on a balanced aligned 4-layer network against the hypergeometric t(u)."""
     return _depth_gd(4, seed, fault)
+
+
+check("depth_mode", "gd_agreement_N4", faults={"clock": DEPTH_GD_FAULT, "rate": DEPTH_GD_FAULT})(depth4_gd)
 
 
 # Richardson-extrapolated GD for depth N (as `logistic_mode.gd_agreement_richardson`): two levels over η = 0.01 …
@@ -360,14 +374,18 @@ def _depth_gd_richardson(depth: int, seed: int, fault: Fault) -> tuple[bool, str
     return result.passed, summary, {"agreement": result}
 
 
-@check("depth_mode", "gd_agreement_richardson_N3", faults={"clock": 1e-6, "rate": 1e-6})
 def depth3_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The N = 3 GD runs at five η, Richardson-extrapolated twice: the law must match to O(η³) (order 3), which
     resolves a rate or clock error of 1e-6."""
     return _depth_gd_richardson(3, seed, fault)
 
 
-@check("depth_mode", "gd_agreement_richardson_N4", faults={"clock": 1e-6, "rate": 1e-6})
+check("depth_mode", "gd_agreement_richardson_N3", faults={"clock": 1e-6, "rate": 1e-6})(depth3_gd_richardson)
+
+
 def depth4_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The N = 4 GD runs at five η, Richardson-extrapolated twice, against the hypergeometric t(u) inverted."""
     return _depth_gd_richardson(4, seed, fault)
+
+
+check("depth_mode", "gd_agreement_richardson_N4", faults={"clock": 1e-6, "rate": 1e-6})(depth4_gd_richardson)

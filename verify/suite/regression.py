@@ -33,7 +33,6 @@ def _rank_deficient_task(seed: int, d: int = 12, r: int = 4, k: int = 6, n: int 
     return Task(X, A_star @ X, name=f"rank-{r} regression (d={d}, n={n}, seed={seed})")
 
 
-@check("nullspace_preservation", "shallow_limit", faults={"law": SHALLOW_FAULT})
 def shallow(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD on a linear model A (d = 12 inputs of rank 4) converges to Â = YX⁺ + A0Q_x, for init scales 0.1 and 1."""
     task = _rank_deficient_task(seed)
@@ -62,11 +61,13 @@ def shallow(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {}
 
 
+check("nullspace_preservation", "shallow_limit", faults={"law": SHALLOW_FAULT})(shallow)
+
+
 # Round-off floor of the deep check: 2000 GD steps accumulate ≤ 4e-14 (observed); 1e-12 is a hundredth of TOL.
 DRIFT_FLOOR = 1e-12
 
 
-@check("nullspace_preservation", "deep_first_layer", faults={"law": DEEP_FAULT})
 def deep(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Depth 2 and 3 (width 30): W1(t)Q_x = W1(0)Q_x at every recorded time, and AQ_x = W_{L:2}(t)W1(0)Q_x."""
     task = _rank_deficient_task(seed)
@@ -107,3 +108,6 @@ def deep(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         logy=True,
     )
     return ok, summary, {"curves": curves}
+
+
+check("nullspace_preservation", "deep_first_layer", faults={"law": DEEP_FAULT})(deep)

@@ -317,7 +317,6 @@ def _mode_curves(a: _Arch, q: np.ndarray) -> np.ndarray:
 FIG2C_FAULT = 3e-4
 
 
-@check("riccati_qqt", "gd_agreement_fig2c", faults={"clock": FIG2C_FAULT, "rate": FIG2C_FAULT})
 def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Braun Fig. 2C: 56 random architectures (dims 2-20, 42 with Ni ≠ No, init scales 1e-3 to 1) with inits
     drawn independently of the task, GD at η = 0.05, 0.005, 5e-4 up to t = 16τ against Theorem 3.1. Every init is
@@ -399,6 +398,9 @@ def fig2c(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return coupled and within and order_ok and learned and same_gd, summary, evidence
 
 
+check("riccati_qqt", "gd_agreement_fig2c", faults={"clock": FIG2C_FAULT, "rate": FIG2C_FAULT})(fig2c)
+
+
 def _task_for(a: _Arch) -> Task:
     X = np.eye(a.Ni) * np.sqrt(a.Ni)  # XXᵀ/P = I exactly with P = Ni items
     return Task(X, a.sigma_yx @ X, name="fig2c")
@@ -451,7 +453,6 @@ def _extrapolation_runs(
 RICHARDSON_FAULT = 1e-8
 
 
-@check("riccati_qqt", "gd_agreement_richardson", faults={"clock": RICHARDSON_FAULT, "rate": RICHARDSON_FAULT})
 def fig2c_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """24 random architectures (dims 2-10, coupled inits drawn as for ``gd_agreement_fig2c``), GD at
     η = 0.01 … 0.000625 up to 16τ, Richardson-extrapolated twice: Theorem 3.1 must match to O(η³) (order 3, ratios
@@ -472,6 +473,11 @@ def fig2c_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         f"max|QQᵀ({HORIZON:g}τ) − QQᵀ(∞)| {left:.1e} (limit {HORIZON_LEFT:g})"
     )
     return log.coupled and result.passed and left <= HORIZON_LEFT, summary, {"agreement": result}
+
+
+check("riccati_qqt", "gd_agreement_richardson", faults={"clock": RICHARDSON_FAULT, "rate": RICHARDSON_FAULT})(
+    fig2c_richardson
+)
 
 
 @dataclass
@@ -542,7 +548,6 @@ LONG_DIMS = ((3, 3, 3), (5, 4, 3), (2, 4, 4), (6, 8, 6), (3, 7, 9))
 
 # The limit blocks are O(s̃_max = 2): a law fault of 1e-12 moves them by 2e-12, 20× the 1e-13 tolerance (measured
 # 2.0e-12); 1e-13 moves them by 2e-13, only 2× (measured: fails, without margin).
-@check("riccati_qqt", "stable_at_long_times", faults={"law": 1e-12})
 def long_times(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Theorem 3.1 at t/τ = 1e4 (where e^{2s̃t} ≈ 10^{4000} would overflow the Fukumizu form) for init scales
     1e-4 to 3, five architectures and coupled inits: finite, and equal to the exact limit of Theorem 3.2 (at
@@ -564,9 +569,11 @@ def long_times(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {"max_error": worst}
 
 
+check("riccati_qqt", "stable_at_long_times", faults={"law": 1e-12})(long_times)
+
+
 # QQᵀ's entries are O(1.5) here: a law fault of 1e-12 on the SymPy side moves it by 1.5e-12, 15× the 1e-13
 # tolerance (measured); 1e-13 gives 1.5e-13, 1.5× (fails without margin).
-@check("riccati_qqt", "sympy_equation_matches_numeric", faults={"law": 1e-12})
 def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The law's SymPy equation (eqs. 11-12 with matrix symbols, lambdified) equals `qqt` and satisfies the
     Riccati equation τ d(QQᵀ)/dt = F QQᵀ + QQᵀF − (QQᵀ)² (the law's ``riccati_rhs``, central differences),
@@ -604,12 +611,14 @@ def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {}
 
 
+check("riccati_qqt", "sympy_equation_matches_numeric", faults={"law": 1e-12})(sympy_vs_numeric)
+
+
 ALIGNED_DIMS = ((3, 3, 3), (5, 4, 3), (2, 4, 4), (3, 7, 9))
 
 
 # QQᵀ's entries reach s̃_max = 2 by t = 20τ: a law fault of 1e-11 on the reduction moves it by 2e-11, 20× the
 # 1e-12 tolerance (measured 2.0e-11); 1e-12 gives 2e-12, 2× (fails without margin).
-@check("riccati_qqt", "aligned_init_decouples", faults={"law": 1e-11})
 def aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The aligned special case, kept as its own check: an init W2W1(0) = Ũ diag(u0) Ṽᵀ (`simulate.decoupled_init`)
     has C = 0 and no ⊥ coupling, and Theorem 3.1 then reduces to independent mode sigmoids: it equals
@@ -636,11 +645,13 @@ def aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {"max_coupling": worst_c, "max_error": worst_q}
 
 
+check("riccati_qqt", "aligned_init_decouples", faults={"law": 1e-11})(aligned)
+
+
 # -- Fukumizu ----------------------------------------------------------------------------------------------------
 # QQᵀ's entries are O(1.5) here: a law fault of 1e-10 on the Fukumizu side moves both comparisons by 1.5e-10,
 # 15× the float64 tolerance 1e-11 and 150× the mpmath one 1e-12 (measured). At 1e-11 (1/10) only the mpmath
 # comparison fails with margin (1.5e-11, 15×); the float64 one is at 1.5× its tolerance.
-@check("fukumizu_qqt", "agrees_with_theorem_3_1", faults={"law": 1e-10})
 def fukumizu_vs_stable(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Fukumizu (integral form) against Theorem 3.1 wherever both apply: float64 at t/τ ≤ 3, mpmath (precision
     grown with e^{2f_max t}) at t/τ = 30 and 100; five architectures including Ni ≠ No and Nh > Nm, coupled inits."""
@@ -666,6 +677,9 @@ def fukumizu_vs_stable(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         f"mpmath t = 30, 100: {error_text(worst_mp, floor=1e-13)} (tol {tol_mp:.2g})"
     )
     return ok, summary, {"float64": worst64, "mpmath": worst_mp}
+
+
+check("fukumizu_qqt", "agrees_with_theorem_3_1", faults={"law": 1e-10})(fukumizu_vs_stable)
 
 
 def _rank_deficient_gd(seed: int, fault: Fault) -> tuple[bool, Callable, Callable]:
@@ -702,9 +716,6 @@ def _rank_deficient_gd(seed: int, fault: Fault) -> tuple[bool, Callable, Callabl
 RANK_DEFICIENT_FAULT = 3e-3
 
 
-@check(
-    "fukumizu_qqt", "gd_agreement_rank_deficient", faults={"clock": RANK_DEFICIENT_FAULT, "rate": RANK_DEFICIENT_FAULT}
-)
 def fukumizu_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Nh = 1 < min(Ni, No) = 3, where Theorem 3.1 refuses (rank W2W1(0) < Nm) but Fukumizu applies: a batch of
     4 zero-balanced inits trained by GD at η = 0.02, 0.01, 0.005 up to 6τ against the integral form."""
@@ -713,6 +724,11 @@ def fukumizu_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     result = agreement(theory, simulate, (0.02, 0.01, 0.005), tolerance=lambda eta: 1.2 * eta * 1.5**2)
     ok = refused and result.passed
     return ok, f"Theorem 3.1 refuses: {refused}; {result}", {"agreement": result, "ylabel": "entries of QQᵀ"}
+
+
+check(
+    "fukumizu_qqt", "gd_agreement_rank_deficient", faults={"clock": RANK_DEFICIENT_FAULT, "rate": RANK_DEFICIENT_FAULT}
+)(fukumizu_gd)
 
 
 FUKUMIZU_RICHARDSON_ETAS = (0.01, 0.005, 0.0025, 0.00125, 0.000625)
@@ -727,11 +743,6 @@ FUKUMIZU_RICHARDSON_COEFF = 1.0
 FUKUMIZU_RICHARDSON_FAULT = 1e-8
 
 
-@check(
-    "fukumizu_qqt",
-    "gd_agreement_richardson",
-    faults={"clock": FUKUMIZU_RICHARDSON_FAULT, "rate": FUKUMIZU_RICHARDSON_FAULT},
-)
 def fukumizu_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The rank-deficient runs of ``gd_agreement_rank_deficient`` at five η = 0.01 … 0.000625, Richardson-extrapolated
     twice: the Fukumizu form must match to O(η³) (order 3), which resolves a clock or rate error of 1e-8."""
@@ -741,10 +752,16 @@ def fukumizu_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return refused and result.passed, summary, {"agreement": result, "ylabel": "entries of QQᵀ"}
 
 
+check(
+    "fukumizu_qqt",
+    "gd_agreement_richardson",
+    faults={"clock": FUKUMIZU_RICHARDSON_FAULT, "rate": FUKUMIZU_RICHARDSON_FAULT},
+)(fukumizu_gd_richardson)
+
+
 # -- Theorem 3.2 -------------------------------------------------------------------------------------------------
 # The limits are O(s̃_max = 2): a law fault of 1e-12 moves them by 2e-12, 20× the 1e-13 tolerance (measured 2.0e-12);
 # 1e-13 gives 2e-13, 2× (fails without margin).
-@check("riccati_limits", "theorem_3_2_limits", faults={"law": 1e-12})
 def limits(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Theorem 3.1 at t/τ = 200 and 2000 against the three limits of the law (SymPy expressions lambdified):
     W2W1 → ŨS̃Ṽᵀ, W1ᵀW1 → ṼS̃Ṽᵀ, W2W2ᵀ → ŨS̃Ũᵀ, for three architectures, init scales 1e-3, 0.1, 2, coupled inits."""
@@ -770,3 +787,6 @@ def limits(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     # float64 round-off on O(2) numbers (≈ 1e-15)
     summary = f"{log}; max block error at t = 200, 2000: {error_text(worst, floor=1e-14)} (tol 1e-13)"
     return log.coupled and worst <= 1e-13, summary, {"max_error": worst}
+
+
+check("riccati_limits", "theorem_3_2_limits", faults={"law": 1e-12})(limits)

@@ -314,7 +314,6 @@ def phase_constants(result: Agreement, n_phases: int, s_max: float) -> np.ndarra
     return out
 
 
-@check("riccati_qqt", "continual_gd_agreement", faults={"clock": PLAIN_FAULT, "rate": PLAIN_FAULT})
 def continual_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """`continual_qqt` (Theorem 3.1 chained from each phase's exact end) against GD through 3 random tasks of
     1.5τ each, (Ni, Nh, No) = (4, 5, 3), at η = 1e-3, 5e-4, 2.5e-4: max|QQᵀ_GD − QQᵀ| over times inside every phase
@@ -343,7 +342,9 @@ def continual_gd(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return result.passed and phases_ok, summary, evidence
 
 
-@check("riccati_qqt", "continual_gd_agreement_richardson", faults={"clock": RICHARDSON_FAULT, "rate": RICHARDSON_FAULT})
+check("riccati_qqt", "continual_gd_agreement", faults={"clock": PLAIN_FAULT, "rate": PLAIN_FAULT})(continual_gd)
+
+
 def continual_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The comparison of ``continual_gd_agreement`` (same tasks, init, inside/phase-end split) against GD at
     η = 1e-3 … 6.25e-5 Richardson-extrapolated twice: max|QQᵀ_R − QQᵀ| within RICHARDSON_CONST·η³·s̃_max⁴ at
@@ -365,3 +366,8 @@ def continual_gd_richardson(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         f"(bound {RICHARDSON_CONST:g})"
     )
     return result.passed, summary, {"agreement": result, "ylabel": "entries of QQᵀ through 3 tasks (Richardson-2)"}
+
+
+check("riccati_qqt", "continual_gd_agreement_richardson", faults={"clock": RICHARDSON_FAULT, "rate": RICHARDSON_FAULT})(
+    continual_gd_richardson
+)
