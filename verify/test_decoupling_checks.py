@@ -1,0 +1,47 @@
+"""The decoupling checks (verify/suite/decoupling.py) resolve what their tolerances say they resolve.
+
+`verify/test_must_fail.py` runs each check under the fault it declares, sized with a clear margin over its
+tightest tolerance; a check whose verdict joins several conditions can still drop one of them, or loosen a
+tolerance that is not printed, and pass that test. Each test here plants a fault (or builds an input) that only
+one condition of a check can see, with its size derived from that condition's tolerance, and asserts FAIL.
+"""
+
+import numpy as np
+
+from verify.suite import NO_FAULT, Fault, run_check
+from verify.suite import decoupling as dec
+
+
+def test_ode_identities_are_sampled_inside_positive_definite_m0():
+    """The 2×2 solution holds for M0 ≻ 0 (b0² < a1·a2): the sampler of the identity checks draws the box's a1, a2
+    and a coupling b0 = c·√(a1a2) with c spread over (−0.9, 0.9), one value per point."""
+    n = 4000
+    values = dec._positive_m0("decoupling_2x2")(np.random.default_rng(0), n)
+    a1, a2, b0 = values["a1"], values["a2"], values["b0"]
+    assert b0.shape == a1.shape == (n,)
+    c = b0 / np.sqrt(a1 * a2)
+    assert np.all(np.abs(c) < 0.9)
+    # uniform on (−0.9, 0.9): with 4000 draws both tails are reached to within 0.01 (probability of missing one:
+    # (1 − 0.01/1.8)^4000 ≈ 2e-10)
+    assert c.min() < -0.89 and c.max() > 0.89
+
+
+def test_peak_check_resolves_a_b_peak_formula_off_by_less_than_the_t_peak_tolerance():
+    """Two claims of the peak check have their own tolerances: the exact t_peak (1e-9 relative) and the |b_peak|
+    formula (1e-12 relative; |b| at its quadratic maximum does not depend on the root's position). A law fault of
+    1e-10 moves both by 1e-10 relative: inside the t_peak tolerance, 100× outside the |b_peak| one, so the check
+    fails on |b_peak| alone."""
+    result = run_check("coupling_peak_time", "exact_and_published_vs_numeric_peak", 0, Fault("law", 1e-10))
+    assert result.evidence["max_rel_exact"] <= 1e-9
+    assert 0.5e-10 <= result.evidence["max_rel_b_peak"] <= 2e-10
+    assert not result.passed
+
+
+def test_reversal_gd_starts_from_the_converged_strengths():
+    """The reversal runs start at the converged state of Σa: along the old modes the strengths are s̃ = 2, 1, 0.5
+    (three distinct modes), in GD and in the law u(0) = s alike."""
+    simulate, theory, _, s = dec._reversal_runs(0, NO_FAULT, every_step=False)
+    assert s == (2.0, 1.0, 0.5)
+    t, u = simulate(0.05)
+    np.testing.assert_allclose(u[0], [2.0, 1.0, 0.5], rtol=1e-12)
+    np.testing.assert_allclose(theory(t[:1]), [[2.0, 1.0, 0.5]], rtol=1e-12)
