@@ -45,3 +45,14 @@ def test_reversal_gd_starts_from_the_converged_strengths():
     t, u = simulate(0.05)
     np.testing.assert_allclose(u[0], [2.0, 1.0, 0.5], rtol=1e-12)
     np.testing.assert_allclose(theory(t[:1]), [[2.0, 1.0, 0.5]], rtol=1e-12)
+
+
+def test_two_by_two_gd_runs_cover_the_documented_networks_and_window():
+    """The plain 2×2 GD comparison records 4 networks × (m11, m12, m22) every 0.05τ up to 8τ, the very times and
+    networks over which its error prediction η·max|E| is derived (a network or a time outside them would be
+    compared against a prediction not made for it); the law's columns line up with GD's."""
+    simulate, theory, _, s = dec._two_by_two_runs(0, NO_FAULT, every_step=False)
+    assert s == (2.0, 1.0)
+    t, vals = simulate(0.05)
+    np.testing.assert_allclose(t[:, 0], np.arange(161) * 0.05, rtol=0, atol=1e-12)
+    assert vals.shape == (161, 12) == theory(t).shape
