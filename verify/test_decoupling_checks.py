@@ -7,9 +7,12 @@ one condition of a check can see, with its size derived from that condition's to
 """
 
 import numpy as np
+import pytest
 
 from verify.suite import NO_FAULT, Fault, run_check
 from verify.suite import decoupling as dec
+from verify.suite.decoupling import gd_error_coefficient
+from verify.suite.modes import gd_error_constant
 
 
 def test_ode_identities_are_sampled_inside_positive_definite_m0():
@@ -56,3 +59,38 @@ def test_two_by_two_gd_runs_cover_the_documented_networks_and_window():
     t, vals = simulate(0.05)
     np.testing.assert_allclose(t[:, 0], np.arange(161) * 0.05, rtol=0, atol=1e-12)
     assert vals.shape == (161, 12) == theory(t).shape
+
+
+@pytest.mark.parametrize(("s", "u0", "horizon"), [(3.0, 1e-3, 8.0), (2.0, 0.01, 6.0), (1.0, 0.5, 4.0)])
+def test_gd_error_coefficient_of_a_scalar_mode_matches_the_mode_derivation(s, u0, horizon):
+    """For one balanced scalar mode (W1 = W2 = √u0) the matrix derivation of GD's first-order error reduces to
+    `verify.suite.modes.gd_error_constant`, derived separately from GD's one-step map of u = a² (c = max|E|/s²).
+    Both integrate their ODEs with DOP853 at rtol 1e-11 (E to ≈ 1e-9 relative): they must agree to 1e-8, far
+    tighter than the 3-digit doctest, so a loosened integration tolerance or a wrong ½J f term shows."""
+    a = np.sqrt(np.array([[u0]]))
+    E = gd_error_coefficient(a, a, np.array([[s]]), np.linspace(0.0, horizon, 20001))
+    assert E.shape == (20001, 1, 1)
+    assert float(np.abs(E).max()) / s**2 == pytest.approx(gd_error_constant(2, s, u0, horizon), rel=1e-8)
+
+
+def test_gd_error_coefficient_refuses_each_malformed_input_with_the_shapes_it_needs():
+    """Every malformed input is refused with a ValueError naming the expected shapes (W1 (Nh, Ni), W2 (No, Nh),
+    sigma_yx (No, Ni)) or the expected times, not with whatever numpy error the integration would meet later."""
+    W1, W2, syx, t = np.ones((4, 2)), np.ones((3, 4)), np.ones((3, 2)), np.array([0.0, 1.0])
+    shapes = r"need W1 \(Nh, Ni\), W2 \(No, Nh\) and sigma_yx \(No, Ni\)"
+    for bad in (
+        (np.ones(4), W2, syx),  # W1 a vector
+        (W1[..., None], W2, syx),  # W1 3-d, its first two sizes fitting the others
+        (W1, W2[..., None], syx),  # W2 3-d, likewise
+        (W1, W2, syx[:, :1]),  # sigma_yx (No, 1) for (No, Ni)
+        (W1, np.ones((3, 5)), syx),  # W2 (No, Nh + 1): the hidden sizes disagree
+    ):
+        with pytest.raises(ValueError, match=shapes):
+            gd_error_coefficient(*bad, t)
+    times = "t must be a non-empty 1-d array of finite times ≥ 0"
+    for bad_t in (np.array([[0.0, 1.0]]), np.array([]), np.array([0.0, np.inf]), np.array([0.0, np.nan])):
+        with pytest.raises(ValueError, match=times):
+            gd_error_coefficient(W1, W2, syx, bad_t)
+    # the refusal quotes what it got
+    with pytest.raises(ValueError, match=r"got shape \(1, 2\)"):
+        gd_error_coefficient(W1, W2, syx, np.array([[0.0, 1.0]]))
