@@ -22,6 +22,7 @@ from verify.suite import (
     SLOW,
     Check,
     Fault,
+    _load,
     check,
     identity,
     richardson,
@@ -164,6 +165,15 @@ def test_every_law_with_checks_is_listed_in_order_and_each_check_declares_faults
         assert set(FAULTS[law]) == set(checks) and all(FAULTS[law].values()), law
     with pytest.raises(TypeError):
         CHECKS["new_law"] = {}  # the registry is read-only
+
+
+def test_loading_the_registry_gives_every_registered_check_by_law_in_order():
+    # `CHECKS` is built once at import; building it again must give the same read-only table
+    loaded = _load()
+    assert list(loaded) == sorted(_REGISTRY) == list(CHECKS)
+    assert {law: dict(checks) for law, checks in loaded.items()} == {law: dict(c) for law, c in CHECKS.items()}
+    with pytest.raises(TypeError):
+        loaded["layer_balance"]["new"] = None
 
 
 def test_an_unknown_law_or_check_is_answered_with_the_known_ones():
