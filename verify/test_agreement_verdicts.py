@@ -297,3 +297,61 @@ def test_a_malformed_simulation_is_refused(simulate, match):
 def test_a_malformed_law_is_refused(law, match):
     with pytest.raises(ValueError, match=match):
         agreement(law, _polynomial_in_eta(0.0), (0.1,), tolerance=lambda e: 1.0, order=None)
+
+
+def test_two_levels_at_order_two_leave_a_fifty_sixth_of_the_fourth_order_term():
+    # runs f + d·η² + e·η³ + g·η⁴ at order 2: level 1 (weight 2² = 4) leaves −e·η³/6 − g·η⁴/4, level 2 (weight
+    # 2³ = 8) cancels the η³ term and leaves (−8g/64 + g/4)·η⁴/7 = g·η⁴/56
+    etas = (0.25, 0.125, 0.0625, 0.03125, 0.015625)
+    runs = _polynomial_in_eta(0.0, 0.8, 3.0, 5.6)
+    result = agreement(np.sin, runs, etas, tolerance=lambda e: e**4, order=2.0, extrapolation=2)
+    assert result.expected_order == 4.0
+    assert result.max_abs_error == pytest.approx([0.1 * e**4 for e in etas[:3]], rel=1e-6)
+
+
+def _finer_runs_shifted(shift: float, horizon: float = 1.0):
+    """Runs sin t + η on t = k·η; every run but the coarsest (η = 0.1) has its times t > 0 moved by ``shift``."""
+
+    def simulate(eta):
+        t = _grid(eta, horizon)
+        recorded = t if eta == 0.1 else np.where(t > 0, t + shift, t)
+        return recorded, np.sin(t) + eta
+
+    return simulate
+
+
+def test_richardson_lines_up_times_to_a_billionth_of_the_horizon():
+    # the times of a finer run must match the coarse ones to 1e-9 · max(1, horizon), absolutely (no relative slack):
+    # at horizon 1, 1.5e-9 is too far; at horizon 10 the allowance is 1e-8, so 5e-9 is round-off
+    etas = (0.1, 0.05, 0.025, 0.0125)
+    with pytest.raises(
+        ValueError,
+        match=r"the run at η = 0.05 must record every time of the coarsest run and each time halfway between "
+        r"\(record at all multiples of the step, e\.g\. times = k·η\)",
+    ):
+        agreement(np.sin, _finer_runs_shifted(1.5e-9), etas, tolerance=lambda e: 1.0, extrapolation=1)
+    result = agreement(np.sin, _finer_runs_shifted(5e-9, horizon=10.0), etas, tolerance=lambda e: 1.0, extrapolation=1)
+    # accepted; the law is read at each compared run's own (shifted) times, which moves it by at most the shift
+    assert result.etas == etas[:3] and max(result.max_abs_error) <= 5e-9 * 1.01
+
+
+def test_extrapolation_without_an_order_is_refused_with_the_fix():
+    with pytest.raises(
+        ValueError,
+        match=r"^Richardson extrapolation needs the order of the error it cancels; pass order=1\.0 for GD$",
+    ):
+        agreement(np.sin, _polynomial_in_eta(1.0), (*ETAS, 0.05), tolerance=lambda e: 1.0, order=None, extrapolation=1)
+
+
+def test_the_law_is_read_at_float64_times_whatever_the_simulation_returned():
+    # a simulation that records whole-number times (η = 1, t = step count) as a Python list of ints
+    seen = []
+
+    def law(t):
+        seen.append(t.dtype)
+        return np.exp(-t)
+
+    result = agreement(
+        law, lambda eta: (list(range(6)), np.exp(-np.arange(6.0))), (1.0,), tolerance=lambda e: 0.0, order=None
+    )
+    assert seen == [np.float64] and result.series[0].t.dtype == np.float64 and result.passed
