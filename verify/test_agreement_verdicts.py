@@ -355,3 +355,15 @@ def test_the_law_is_read_at_float64_times_whatever_the_simulation_returned():
         law, lambda eta: (list(range(6)), np.exp(-np.arange(6.0))), (1.0,), tolerance=lambda e: 0.0, order=None
     )
     assert seen == [np.float64] and result.series[0].t.dtype == np.float64 and result.passed
+
+
+def test_a_law_or_a_run_in_high_precision_is_compared_at_float64():
+    # a reference run or a law evaluated with mpmath (60 digits) comes as objects: it is read as float64
+    import mpmath
+
+    exact = lambda t: [mpmath.exp(-mpmath.mpf(float(x))) for x in t]  # noqa: E731
+    run = lambda eta: (_grid(eta), exact(_grid(eta)))  # noqa: E731
+    with mpmath.workdps(60):
+        result = agreement(exact, run, (0.1,), tolerance=lambda e: 0.0, order=None)
+    assert result.passed and result.max_abs_error == (0.0,)
+    assert result.series[0].simulated.dtype == result.series[0].theory.dtype == np.float64
