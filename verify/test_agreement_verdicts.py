@@ -32,7 +32,7 @@ def test_fit_order_returns_the_exponent_of_errors_proportional_to_eta_to_the_p(p
 @pytest.mark.parametrize(
     ("etas", "errors", "match"),
     [
-        ([0.1], [0.1], "at least two step sizes"),
+        ([0.1], [0.1], "^fit_order needs at least two step sizes, one error for each$"),
         ([0.1, 0.05], [0.1], "one error for each"),
         ([0.1, 0.05, 0.025], [0.1, 0.05], "one error for each"),
         ([0.1, 0.0], [0.1, 0.05], "must be positive and finite"),
@@ -367,3 +367,38 @@ def test_a_law_or_a_run_in_high_precision_is_compared_at_float64():
         result = agreement(exact, run, (0.1,), tolerance=lambda e: 0.0, order=None)
     assert result.passed and result.max_abs_error == (0.0,)
     assert result.series[0].simulated.dtype == result.series[0].theory.dtype == np.float64
+
+
+def test_fit_order_reads_high_precision_values_as_floats():
+    import mpmath
+
+    etas = [mpmath.mpf(1) / 10, mpmath.mpf(1) / 20, mpmath.mpf(1) / 40]
+    assert fit_order(etas, [3 * e**2 for e in etas]) == pytest.approx(2.0, abs=1e-12)
+
+
+def test_a_single_component_run_with_times_per_component_keeps_its_time_axis():
+    # one mode recorded as (T, 1) times and values (as the depth checks do): the kept time axis is that column
+    result = agreement(
+        np.exp,
+        lambda eta: (_grid(eta)[:, None], np.exp(_grid(eta))[:, None]),
+        (0.5,),
+        tolerance=lambda e: 0.0,
+        order=None,
+    )
+    np.testing.assert_array_equal(result.series[0].t, [0.0, 0.5, 1.0])
+    assert result.series[0].simulated.shape == result.series[0].theory.shape == (3, 1) and result.passed
+
+
+@pytest.mark.parametrize("order", [0.0, -1.0, float("nan")])
+def test_an_error_order_that_is_not_positive_is_refused(order):
+    with pytest.raises(ValueError, match=rf"order is the power of η in GD's error and must be positive, got {order}"):
+        agreement(np.sin, _polynomial_in_eta(1.0), (0.4, 0.2, 0.1, 0.05), tolerance=lambda e: 1.0, order=order)
+    with pytest.raises(ValueError, match=r"pass order=1\.0 for GD, or order=None for a law that GD meets exactly"):
+        agreement(
+            np.sin,
+            _polynomial_in_eta(1.0),
+            (0.4, 0.2, 0.1, 0.05),
+            tolerance=lambda e: 1.0,
+            order=order,
+            extrapolation=1,
+        )
