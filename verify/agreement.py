@@ -136,6 +136,11 @@ def agreement(
         raise ValueError(f"extrapolation must be a whole number of Richardson levels ≥ 0, got {extrapolation!r}")
     if extrapolation and order is None:
         raise ValueError("Richardson extrapolation needs the order of the error it cancels; pass order=1.0 for GD")
+    if order is not None and not order > 0:
+        raise ValueError(
+            f"order is the power of η in GD's error and must be positive, got {order!r}; pass order=1.0 for GD, "
+            "or order=None for a law that GD meets exactly"
+        )
     if len(etas) < (3 + extrapolation if order is not None else 1):
         raise ValueError(
             f"an order check needs at least three step sizes (LAWS.md §0), plus one per Richardson level "
@@ -154,7 +159,10 @@ def agreement(
         runs.append((eta, t_arr, sim))
     abs_err, rel_err, tols, series = [], [], [], []
     for i, (eta, t_arr, sim) in enumerate(runs[: len(runs) - extrapolation]):
-        compared = _richardson(runs[i : i + extrapolation + 1], order or 1.0) if extrapolation else sim
+        compared = sim
+        if extrapolation:
+            assert order is not None  # refused above
+            compared = _richardson(runs[i : i + extrapolation + 1], order)
         pred = np.asarray(theory(t_arr), dtype=np.float64)
         if pred.shape != sim.shape:
             raise ValueError(f"theory returned shape {pred.shape} but the simulation {sim.shape} at η = {eta}")
