@@ -1,0 +1,192 @@
+"""Pins of the matrix Riccati solutions (theory.riccati, theory.riccati_fukumizu) against independent references.
+
+References, none of them the code under test: the gradient-flow ODE τ dQ/dt = FQ − ½QQᵀQ integrated by scipy's
+`solve_ivp` at tight tolerance; the scalar closed form of a balanced aligned mode, u(t) = s e^{2st/τ}/(e^{2st/τ} − 1 +
+s/u0) (and u0/(1 + 2u0 t/τ) at s = 0), derived by hand from τ du/dt = 2u(s − u); the t → ∞ limit ṼS̃Ṽᵀ etc.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from scipy.integrate import solve_ivp
+from scipy.linalg import expm
+
+from theory.riccati import MatrixExp, qqt, qqt_from_product, qqt_limit
+from theory.riccati_fukumizu import MAX_GROWTH, _Eye, qqt_fukumizu, qqt_fukumizu_mp
+
+
+def _flow_qqt(w1, w2, syx, times, tau=1.0):
+    """QQᵀ(t) by integrating τ dQ/dt = FQ − ½QQᵀQ, Q = [W1ᵀ; W2] (gradient flow on whitened inputs)."""
+    w1, w2, syx = (np.asarray(a, dtype=float) for a in (w1, w2, syx))
+    n_out, n_in = syx.shape
+    f = np.block([[np.zeros((n_in, n_in)), syx.T], [syx, np.zeros((n_out, n_out))]])
+    q0 = np.concatenate([w1.T, w2], axis=0)
+    shape = q0.shape
+
+    def rhs(_, y):
+        q = y.reshape(shape)
+        return ((f @ q - 0.5 * q @ q.T @ q) / tau).ravel()
+
+    sol = solve_ivp(rhs, (0.0, max(times)), q0.ravel(), t_eval=times, rtol=1e-12, atol=1e-14, method="DOP853")
+    qs = sol.y.T.reshape(len(times), *shape)
+    return qs @ np.swapaxes(qs, 1, 2)
+
+
+def _balanced(rng, n_in, n_hidden, n_out, scale):
+    """A zero-balanced init W1 = scale·R·[I 0]·Vᵀ-style: W2 = U S^{1/2} Rᵀ, W1 = R S^{1/2} Vᵀ."""
+    m = min(n_in, n_out)
+    u, _ = np.linalg.qr(rng.standard_normal((n_out, m)))
+    v, _ = np.linalg.qr(rng.standard_normal((n_in, m)))
+    r, _ = np.linalg.qr(rng.standard_normal((n_hidden, m)))
+    s = scale * (1.0 + rng.random(m))
+    return (r * np.sqrt(s)) @ v.T, (u * np.sqrt(s)) @ r.T
+
+
+def _aligned_mode(s, u0, t, tau):
+    """Balanced scalar mode: τ du/dt = 2u(s − u) solved by hand."""
+    if s == 0.0:
+        return u0 / (1.0 + 2.0 * u0 * t / tau)
+    g = np.exp(2.0 * s * t / tau)
+    return s * g / (g - 1.0 + s / u0)
+
+
+ARCHS = [(2, 3, 2), (3, 2, 2), (2, 2, 3), (4, 3, 2), (2, 4, 3)]
+
+
+@pytest.mark.parametrize(("n_in", "n_hidden", "n_out"), ARCHS)
+def test_theorem_3_1_and_fukumizu_follow_the_gradient_flow_ode(n_in, n_hidden, n_out):
+    rng = np.random.default_rng(100 * n_in + 10 * n_hidden + n_out)
+    w1, w2 = _balanced(rng, n_in, n_hidden, n_out, 0.05)
+    syx = rng.standard_normal((n_out, n_in))
+    if n_in == n_out and np.linalg.det(syx) * np.linalg.det(w2 @ w1) < 0:
+        syx[0] *= -1.0  # Assumption 3.1: with Ni = No the determinant signs must agree
+    tau = 1.7
+    times = [0.0, 0.4, 1.3, 3.0, 6.0]
+    ref = _flow_qqt(w1, w2, syx, times, tau)
+    assert np.max(np.abs(qqt(w1, w2, syx, times, tau) - ref)) < 1e-9
+    assert np.max(np.abs(qqt_fukumizu(w1, w2, syx, times, tau) - ref)) < 1e-8
+    assert np.max(np.abs(qqt_fukumizu_mp(w1, w2, syx, times, tau) - ref)) < 1e-9
+    assert np.max(np.abs(qqt_from_product(w2 @ w1, syx, times, tau) - ref)) < 1e-9
+
+
+def test_rank_deficient_task_follows_the_flow_and_the_null_mode_decays_like_one_over_t():
+    # Σyx = diag(1.5, 0) with a diagonal init: mode 1 grows to 1.5, mode 2 (s = 0) decays like u0/(1 + 2u0 t/τ)
+    syx = np.diag([1.5, 0.0])
+    a = np.array([0.2, 0.3])
+    w1 = w2 = np.diag(np.sqrt(a))
+    tau = 1.3
+    times = np.array([0.0, 0.7, 2.0, 5.0, 12.0])
+    expected_1 = [_aligned_mode(1.5, a[0], t, tau) for t in times]
+    expected_2 = [_aligned_mode(0.0, a[1], t, tau) for t in times]
+    for q in (
+        qqt(w1, w2, syx, times, tau),
+        qqt_from_product(w2 @ w1, syx, times, tau),
+        qqt_fukumizu(w1, w2, syx, times, tau),
+        qqt_fukumizu_mp(w1, w2, syx, times, tau),
+    ):
+        np.testing.assert_allclose(q[:, 2, 0], expected_1, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(q[:, 3, 1], expected_2, rtol=1e-10, atol=1e-13)
+
+
+def test_null_pair_with_opposite_signs_still_follows_the_flow():
+    # Σyx rank 1 in 2x2 and an init whose product has a negative entry in the null direction: the sign of the
+    # null pair (ũ, ṽ) must be chosen so that B stays nonsingular, and the answer must still be the ODE's.
+    syx = np.array([[1.2, 0.0], [0.0, 0.0]])
+    w21 = np.array([[0.05, 0.0], [0.0, -0.04]])
+    u, s, vt = np.linalg.svd(w21)
+    w2 = u * np.sqrt(s)
+    w1 = np.sqrt(s)[:, None] * vt
+    times = [0.0, 1.0, 4.0]
+    ref = _flow_qqt(w1, w2, syx, times)
+    assert np.max(np.abs(qqt(w1, w2, syx, times) - ref)) < 1e-10
+    assert np.max(np.abs(qqt_from_product(w21, syx, times) - ref)) < 1e-10
+    # the null mode decays: u(t) = u0 / (1 + 2|u0| t) with its sign kept
+    np.testing.assert_allclose(qqt(w1, w2, syx, times)[:, 3, 1], [-0.04 / (1 + 0.08 * t) for t in times], rtol=1e-10)
+
+
+def test_long_times_reach_the_theorem_3_2_limit():
+    rng = np.random.default_rng(7)
+    w1, w2 = _balanced(rng, 3, 2, 2, 1e-3)
+    syx = rng.standard_normal((2, 3))
+    u, s, vt = np.linalg.svd(syx, full_matrices=False)
+    limit = np.block([[vt.T * s @ vt, vt.T * s @ u.T], [u * s @ vt, u * s @ u.T]])
+    np.testing.assert_allclose(qqt_limit(syx), limit, atol=1e-14)
+    np.testing.assert_allclose(qqt(w1, w2, syx, [1e4])[0], limit, atol=1e-12)
+
+
+def test_fukumizu_refuses_times_past_float64_and_names_the_alternatives():
+    w = 0.1 * np.eye(1)
+    syx = [[2.0]]
+    t_edge = MAX_GROWTH / (2 * 2.0)  # 2 f_max t/τ = 36.04: the last time float64 keeps a digit
+    assert MAX_GROWTH == pytest.approx(36.04365338911715, rel=1e-14)  # −ln ε = 52 ln 2
+    q = qqt_fukumizu(w, w, syx, [0.99 * t_edge])
+    assert q[0, 1, 0] == pytest.approx(_aligned_mode(2.0, 0.01, 0.99 * t_edge, 1.0), rel=1e-3)
+    with pytest.raises(ValueError, match=r"qqt_fukumizu: e\^\(2 f_max t/τ\) exceeds 1/ε at t/τ = 9.10") as err:
+        qqt_fukumizu(w, w, syx, [1.01 * t_edge])
+    assert "f_max = 2" in str(err.value)
+    assert "float64 keeps no correct digit" in str(err.value)
+    assert "Use theory.riccati.qqt (Theorem 3.1, only decaying exponentials) or qqt_fukumizu_mp." in str(err.value)
+    # τ rescales time: the same t with τ = 2 is well inside
+    assert np.isfinite(qqt_fukumizu(w, w, syx, [1.01 * t_edge], tau=2.0)).all()
+
+
+def test_fukumizu_mp_default_precision_is_enough_at_long_times_and_can_return_mpmath():
+    w = 0.1 * np.eye(1)
+    out = qqt_fukumizu_mp(w, w, [[1.5]], [40.0], as_mpmath=True)
+    assert isinstance(out, list) and isinstance(out[0], mpmath.matrix)
+    # the exact solution with 50 digits: 1.5 e^{120} / (e^{120} − 1 + 150)
+    with mpmath.workdps(50):
+        g = mpmath.exp(120)
+        exact = 1.5 * g / (g - 1 + 150)
+        assert abs(out[0][1, 0] - exact) < mpmath.mpf(10) ** -28
+    fine = qqt_fukumizu_mp(w, w, [[1.5]], [40.0], dps=90)
+    assert fine[0, 1, 0] == pytest.approx(1.5, rel=1e-15)
+
+
+def test_qqt_from_product_refuses_a_task_of_another_shape():
+    with pytest.raises(ValueError, match=r"sigma_yx must have the shape of W2W1\(0\), \(2, 2\); got \(2, 3\)"):
+        qqt_from_product(0.1 * np.eye(2), np.ones((2, 3)), [0.0])
+
+
+def test_matrix_exp_prints_transposes_and_lambdifies_to_expm():
+    x = sp.MatrixSymbol("X", 2, 2)
+    e = MatrixExp(x)
+    assert str(e) == "exp(X)"
+    assert e.T == MatrixExp(x.T)
+    assert e.shape == (2, 2)
+    a = np.array([[0.0, 1.0], [-2.0, 0.3]])
+    np.testing.assert_allclose(sp.lambdify(x, e, "numpy")(a), expm(a), rtol=1e-14)
+    got = sp.lambdify(x, e, "mpmath")(mpmath.matrix(a.tolist()))
+    np.testing.assert_allclose(np.array(got.tolist(), dtype=float), expm(a), rtol=1e-12)
+    with pytest.raises(TypeError, match="MatrixExp needs a square matrix expression"):
+        MatrixExp(sp.MatrixSymbol("R", 2, 3))
+    with pytest.raises(TypeError, match="MatrixExp needs a square matrix expression"):
+        MatrixExp(sp.Symbol("x"))
+
+
+def test_symbolic_identity_lambdifies_to_an_identity():
+    n = sp.Symbol("n", integer=True, positive=True)
+    x = sp.MatrixSymbol("X", n, n)
+    np.testing.assert_array_equal(sp.lambdify((x, n), x + _Eye(n), "numpy")(np.zeros((3, 3)), 3), np.eye(3))
+    got = sp.lambdify((x, n), x + _Eye(n), "mpmath")(mpmath.zeros(2), 2)
+    assert got == mpmath.eye(2)
+
+
+def test_fukumizu_handles_zero_eigenvalues_of_f_for_unequal_sizes():
+    # Ni = 3, No = 1: F has Ni − No = 2 exact zero eigenvalues (K entry = t/τ); an init in the null space of Σyx
+    # follows the gradient-flow ODE in both evaluators (and Theorem 3.1, whose Ṽ⊥ term handles that null space).
+    syx = np.array([[1.0, 0.0, 0.0]])
+    w1 = np.array([[0.2, 0.3, 0.1]])
+    w2 = np.array([[math.sqrt(0.14)]])
+    times = [0.0, 2.0, 9.0]
+    ref = _flow_qqt(w1, w2, syx, times)
+    assert np.max(np.abs(qqt_fukumizu(w1, w2, syx, times) - ref)) < 1e-9
+    assert np.max(np.abs(qqt_fukumizu_mp(w1, w2, syx, times) - ref)) < 1e-9
+    assert np.max(np.abs(qqt(w1, w2, syx, times) - ref)) < 1e-9
+    # the null-space part of W1 decays: W1ᵀW1 restricted to e2 → 0 like 1/t (Theorem 3.2: W1ᵀW1 → ṼS̃Ṽᵀ)
+    assert abs(qqt_fukumizu(w1, w2, syx, [9.0])[0, 1, 1]) < abs(ref[0][1, 1])
