@@ -37,3 +37,11 @@ def test_numeric_with_mpmath_backend_returns_an_mpmath_number():
     out = law.numeric(backend="mpmath", t=0.0, tau=1.0, s=2.0, u0=0.01)
     assert isinstance(out, mpmath.mpf)
     assert float(out) == pytest.approx(0.01)
+
+
+def test_symbol_entry_that_is_not_a_symbol_is_refused_as_a_mismatch():
+    law = get_law("logistic_mode")
+    symbols = dict(law.symbols)
+    symbols["zz"] = 3.0
+    with pytest.raises(ValueError, match=r"symbol key 'zz' differs from its name 3\.0"):
+        dataclasses.replace(law, symbols=symbols)
