@@ -1,10 +1,12 @@
 """The committed report pages are what the code computes now.
 
 `reports/` is the published record of every check's verdict and numbers; `lawbook report` regenerates it and the
-same seed gives the same bytes on any machine (DESIGN.md). This test re-runs each law's checks at the seed its page
-names and compares the check table row by row, so a change to a check, a law or a simulation that moves a reported
+same seed gives the same bytes on any machine (DESIGN.md). These tests re-run every check at the seed its law's page
+names and compare its row of the check table, so a change to a check, a law or a simulation that moves a reported
 number (or a verdict, or the planted faults) cannot land with a stale page: regenerate with `lawbook report`.
-Discovery sections and figures are left to `make report` (a search per problem is minutes, not seconds).
+One test per check (not per law) keeps a failure pointed at its check, and lets mutation testing re-run only the
+check a mutant touches. Discovery sections and figures are left to `make report` (a search per problem is minutes,
+not seconds).
 """
 
 import difflib
@@ -14,24 +16,27 @@ from pathlib import Path
 import pytest
 
 from verify.report import check_row
-from verify.suite import CHECKS, run_law
+from verify.suite import CHECKS, run_check
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 
 
-def _committed(law: str, reports: Path) -> tuple[int, list[str]]:
+def _committed(law: str, reports: Path) -> tuple[int, dict[str, str]]:
+    """The seed of `law`'s committed page and its check rows by check name (in the page's order)."""
     text = (reports / f"{law}.md").read_text()
     seed = re.search(r"^Seed (\d+), full run\.", text, re.M)
     assert seed, f"reports/{law}.md names no seed of a full run; regenerate it with `lawbook report`"
     table = text.split("| check | result | must fail at | evidence |")[1].split("\n\n")[0]
-    return int(seed.group(1)), [line for line in table.splitlines() if line.startswith("| `")]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    return int(seed.group(1)), {row.split("`")[1]: row for row in rows}
 
 
-def stale_rows(law: str, reports: Path = REPORTS) -> str:
-    """A diff of the committed check table of `law` against a re-run at the page's seed ('' when current)."""
+def stale_row(law: str, name: str, reports: Path = REPORTS) -> str:
+    """A diff of the committed row of check `law.name` against a re-run at the page's seed ('' when current)."""
     seed, committed = _committed(law, reports)
-    now = [check_row(c) for c in run_law(law, seed)]
-    return "\n".join(difflib.unified_diff(committed, now, "committed", "now", lineterm=""))
+    now = check_row(run_check(law, name, seed))
+    before = [committed[name]] if name in committed else []
+    return "\n".join(difflib.unified_diff(before, [now], "committed", "now", lineterm=""))
 
 
 def test_every_law_with_checks_has_a_committed_page():
@@ -40,8 +45,18 @@ def test_every_law_with_checks_has_a_committed_page():
 
 
 @pytest.mark.parametrize("law", sorted(CHECKS))
-def test_committed_check_table_is_current(law):
-    diff = stale_rows(law)
+def test_committed_table_lists_every_check_in_order(law):
+    _, rows = _committed(law, REPORTS)
+    assert list(rows) == list(CHECKS[law]), (
+        f"reports/{law}.md lists checks {list(rows)}, the suite registers {list(CHECKS[law])}: run `lawbook report`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("law", "name"), [(law, name) for law in sorted(CHECKS) for name in CHECKS[law]], ids=lambda v: v
+)
+def test_committed_check_row_is_current(law, name):
+    diff = stale_row(law, name)
     assert not diff, f"reports/{law}.md is stale (run `lawbook report`):\n{diff}"
 
 
@@ -50,9 +65,9 @@ def test_a_changed_digit_in_a_committed_row_is_seen(tmp_path):
     law = "logistic_mode"
     page = (REPORTS / f"{law}.md").read_text()
     _, rows = _committed(law, REPORTS)
-    row = rows[-1]
+    name, row = list(rows.items())[-1]
     digit = re.search(r"\d(?=\.\d)", row)
     changed = row[: digit.start()] + str((int(digit.group()) + 1) % 10) + row[digit.end() :]
     (tmp_path / f"{law}.md").write_text(page.replace(row, changed))
-    diff = stale_rows(law, tmp_path)
+    diff = stale_row(law, name, tmp_path)
     assert f"-{changed}" in diff.splitlines() and f"+{row}" in diff.splitlines()
