@@ -173,3 +173,36 @@ def test_a_listed_equivalent_that_timed_out_is_not_counted_as_caught():
     # a timeout of a mutant that computes what the original does says the machine was busy, not that a test caught it
     counts = mutants.tally({"m.f__mutmut_1": -24, "m.f__mutmut_2": -24}, equivalent={"m.f__mutmut_1"})
     assert counts["equivalent"] == 1 and counts["timeout"] == 1
+
+
+def test_the_watchdog_holds_each_child_to_its_own_estimate():
+    # mutmut 3.3.1 stopped every child at the smallest estimate of any mutant in its file; the patched watchdog
+    # stops a child only past 15 × (its own estimate + 1) seconds. Two real children, both started 20 s ago: the
+    # one whose tests are estimated at 0 s (limit 15 s) is stopped with SIGXCPU, the one estimated at 10 s
+    # (limit 165 s) keeps running.
+    import datetime
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    import mutmut.__main__ as mm
+
+    mutants.patch_mutmut_timing()
+    data = mm.SourceFileMutationData(path="x.py")
+    slow, fast = (subprocess.Popen(["sleep", "60"]) for _ in range(2))
+    try:
+        for child, estimate in ((fast, 0.0), (slow, 10.0)):
+            data.register_pid(pid=child.pid, key=f"x.f__mutmut_{child.pid}", estimated_time_of_tests=estimate)
+            data.start_time_by_pid[child.pid] = datetime.datetime.now() - datetime.timedelta(seconds=20)
+        data.estimated_time_of_tests_by_mutant = {"x.f__mutmut_1": 0.0, "x.f__mutmut_2": 10.0}
+        watch = mm.timeout_checker([(data, "x.f__mutmut_1", None), (data, "x.f__mutmut_2", None)])
+        threading.Thread(target=watch, daemon=True).start()
+        assert fast.wait(timeout=10) == -signal.SIGXCPU
+        time.sleep(1.5)  # a further sweep of the watchdog
+        assert slow.poll() is None
+    finally:
+        data.start_time_by_pid.clear()  # the daemon watchdog outlives the test: leave it no pid to signal
+        for child in (slow, fast):
+            child.kill()
+            child.wait()
