@@ -86,7 +86,9 @@ class Law:
     solution: sp.Eq | None = None
     derived: Mapping[str, sp.Expr] = field(default_factory=dict)
     exact: bool = True
-    _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+    # init=False: dataclasses.replace(law, solution=...) must start an empty cache, not share the original's dict
+    # (a shared one returned the original formula compiled under the same target name).
+    _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         eqs = self.equation if isinstance(self.equation, tuple) else (self.equation,)
