@@ -8,6 +8,7 @@ the scalar logistic closed form, explicit factors W1, W2 and data X, Y, or a han
 
 import numpy as np
 import pytest
+import sympy as sp
 from scipy.integrate import solve_ivp
 
 from theory.law import AssumptionError
@@ -217,6 +218,33 @@ def test_b_record_refuses_a_reversal_and_accepts_the_task_itself_at_any_scale():
     B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=rotation(np.pi - 1e-6) @ np.diag([2.0, 1.0]))
 
 
+def test_assumption_records_name_the_malformed_argument():
+    """A keyword check that gets a vector where a matrix belongs says which argument it is, by its keyword name."""
+    W1, W2 = balanced_factors(np.diag([0.3, 0.2]))
+    s = np.diag([2.0, 1.0])
+    for record, extra in ((FULL_RANK, {}), (B_NONSINGULAR, {"sigma_yx": s})):
+        with pytest.raises(ValueError, match=r"^W1_0 must be a 2-D matrix, got an array of shape \(2,\)"):
+            record.check(W1_0=np.ones(2), W2_0=W2, **extra)
+        with pytest.raises(ValueError, match=r"^W2_0 must be a 2-D matrix, got an array of shape \(2,\)"):
+            record.check(W1_0=W1, W2_0=np.ones(2), **extra)
+    with pytest.raises(ValueError, match=r"^sigma_yx must be a 2-D matrix, got an array of shape \(2,\)"):
+        B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=np.ones(2))
+
+
+def test_b_record_on_a_rectangular_network_uses_the_thin_svd():
+    """Ni = 3, No = 2 with W2W1(0) = [I 0]·0.04: U = I, V = [I; 0]. For Σyx = R(θ)·diag(2, 1)·[I 0], Ũ = R(θ) and
+    Ṽ = [I; 0], so B = R(θ) + I (up to a common sign flip of paired columns) and σ_min(B) = 2cos(θ/2) exactly."""
+    W1 = 0.2 * np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # Nh = 2: W1W1ᵀ = 0.04·I = W2ᵀW2
+    W2 = 0.2 * np.eye(2)
+    embed = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=rotation(np.pi - 1e-6) @ np.diag([2.0, 1.0]) @ embed)
+    with pytest.raises(AssumptionError, match=r"^Assumption 3\.1 .*σ_min\(B\) = 1e-09 ≤ tol = 1e-08\. The exact") as e:
+        B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=rotation(np.pi - 1e-9) @ np.diag([2.0, 1.0]) @ embed)
+    assert "det" not in str(e.value)  # Ni ≠ No: no determinant argument
+    with pytest.raises(AssumptionError, match=r"σ_min\(B\) = 0 ≤"):  # reversal of the init itself: B = 0
+        B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=-np.diag([2.0, 1.0]) @ embed)
+
+
 # -- riccati_continual ----------------------------------------------------------------------------------------
 def test_scalar_task_sequence_follows_the_logistic_closed_form():
     """Ni = Nh = No = 1 with W1 = W2 = a: w = a² solves dw/dt = 2w(s − w)/τ, phase after phase."""
@@ -341,6 +369,58 @@ def test_aligned_fallback_follows_the_reversed_logistic():
         continual_qqt(W, W, [sigma, -sigma], [30.0, 1.0], t)
 
 
+def test_continual_names_the_malformed_initial_factor_and_an_empty_task_list():
+    W = 0.1 * np.eye(2)
+    s = np.diag([2.0, 1.0])
+    with pytest.raises(ValueError, match=r"^W1_0 must be a 2-D matrix, got an array of shape \(2,\)"):
+        continual_qqt(np.ones(2), W, [s], [1.0], [0.5])
+    with pytest.raises(ValueError, match=r"^W2_0 must be a 2-D matrix, got an array of shape \(2,\)"):
+        continual_qqt(W, np.ones(2), [s], [1.0], [0.5])
+    with pytest.raises(ValueError, match=r"^tasks must contain at least one Σyx$"):
+        continual_qqt(W, W, [], [], [0.0])
+
+
+def test_continual_time_within_round_off_of_the_end_belongs_to_the_last_phase():
+    """A time up to 1e-12 relative past Σ durations is the end time: the last phase, with its end state."""
+    tasks, durations = [np.diag([2.0, 1.0]), np.diag([1.0, 2.0])], [1.0, 1.25]
+    W = 0.1 * np.eye(2)
+    ref = flow_through_tasks(W, W, tasks, durations, [0.5, 2.25])
+    for end in (2.25 * (1 + 1e-13), 2.25 * (1 + 1e-12)):
+        run = continual_qqt(W, W, tasks, durations, [0.5, end])
+        np.testing.assert_array_equal(run.phase, [0, 1])
+        # DOP853 at rtol 1e-12 over t/τ = 2.25 with ‖Σ‖ = 2; the 3e-12 overshoot moves QQᵀ by ≲ 1e-11
+        np.testing.assert_allclose(run.qqt, ref, atol=1e-10)
+
+
+def test_continual_durations_may_be_exact_sympy_numbers():
+    """Durations solved from a law come as SymPy numbers; they are times like any float."""
+    tasks = [np.diag([2.0, 1.0]), np.diag([1.0, 2.0])]
+    W = 0.1 * np.eye(2)
+    t = [0.5, 1.0, 1.75, 2.25]
+    run = continual_qqt(W, W, tasks, [sp.Integer(1), sp.Rational(5, 4)], t)
+    np.testing.assert_allclose(run.qqt, flow_through_tasks(W, W, tasks, [1.0, 1.25], t), atol=1e-10)
+    np.testing.assert_array_equal(run.boundaries, [0.0, 1.0, 2.25])
+    assert run.boundaries.dtype == np.float64
+
+
+def test_aligned_fallback_on_a_rectangular_network_follows_the_reversed_logistic():
+    """Ni = 3, No = 2, Nh = 2: converged on Σ = diag(2, 1)·[I 0], then trained on −Σ. Each mode decays as
+    w(t) = s·e^{−2st}/(2 − e^{−2st}) and the third input direction stays unused (zero column)."""
+    s = np.array([2.0, 1.0])
+    sigma = np.diag(s) @ np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    W1 = 0.02 * np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    W2 = 0.02 * np.eye(2)
+    t = np.array([30.0, 30.2, 30.5, 31.0])
+    run = continual_qqt(W1, W2, [sigma, -sigma], [30.0, 1.0], t, aligned_fallback=True)
+    e = np.exp(-2.0 * s[None, :] * (t[1:, None] - 30.0))
+    w = s * e / (2 - e)  # (3, 2) modes at the three phase-1 times
+    want = np.stack([np.diag(r) @ np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]) for r in w])
+    # phase 0 ends within ~1e-24 of convergence (as in the square case): the closed form holds to round-off
+    np.testing.assert_allclose(run.qqt[1:, 3:, :3], want, atol=1e-12)
+    np.testing.assert_allclose(run.qqt[1:, 3:, 3:], np.stack([np.diag(r) for r in w]), atol=1e-12)  # W2W2ᵀ = |W2W1|
+    assert run.qqt.shape == (4, 5, 5)
+
+
 # -- riccati_readout --------------------------------------------------------------------------------------------
 def _explicit(seed, ni=3, nh=4, no=2, nt=3):
     """A stack of QQᵀ built from explicit (unbalanced) factors, with the factors."""
@@ -439,3 +519,30 @@ def test_rsm_output_pseudo_inverse_cuts_at_pinv_rtol_of_the_largest_eigenvalue()
         # the 1e-9 eigenvalue carries round-off ε/1e-9 ≈ 1e-7 relative, amplified as such into the inverse
         np.testing.assert_allclose(rsm_output(Q @ Q.T, Y), ref, rtol=1e-5)
         np.testing.assert_allclose(rsm_output(np.stack([Q @ Q.T, 4 * Q @ Q.T]), Y)[1], ref / 4, rtol=1e-5)
+
+
+def test_readouts_read_exact_and_integer_qqt_as_float64():
+    """A QQᵀ written with exact SymPy numbers (a law evaluated at a point) or with integers is read as float64."""
+    exact = sp.Matrix([[1, 2], [2, 4]]) / 3  # W1 = 1/√3, W2 = 2/√3
+    nf = network_function(exact, 1)
+    assert nf.dtype == np.float64 and nf[0, 0] == 2.0 / 3.0
+    assert w2w2t(np.array([[1, 2], [2, 4]]), 1).dtype == np.float64
+    np.testing.assert_allclose(loss(exact, [[1.0]], sigma_yy=[[1.0]]), 0.5 * (2 / 3 - 1) ** 2, rtol=1e-15)
+
+
+def test_readout_messages_name_the_argument_at_fault():
+    q = np.eye(5)
+    syx = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"^qqt contains NaN or infinite entries$"):
+        network_function(np.full((5, 5), np.nan), 3)
+    with pytest.raises(ValueError, match=r"^give sigma_yy or c, not both$"):
+        loss(q, syx, sigma_yy=np.eye(2), c=0.0)
+    with pytest.raises(ValueError, match=r"^sigma_yx must be a 2-D matrix, got an array of shape \(3,\)"):
+        loss(q, np.ones(3))
+    with pytest.raises(ValueError, match=r"^sigma_yy must be a 2-D matrix, got an array of shape \(2,\)"):
+        loss(q, syx, sigma_yy=np.ones(2))
+    for readout in (rsm_input, ntk):
+        with pytest.raises(ValueError, match=r"^X must be a 2-D matrix, got an array of shape \(3,\)"):
+            readout(q, np.ones(3))
+    with pytest.raises(ValueError, match=r"^Y must be a 2-D matrix, got an array of shape \(3,\)"):
+        rsm_output(q, np.ones(3))
