@@ -6,6 +6,8 @@ Every reference here is independent of the code under test: the gradient flow in
 the scalar logistic closed form, explicit factors W1, W2 and data X, Y, or a hand-computed value at a boundary.
 """
 
+import re
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -243,6 +245,85 @@ def test_b_record_on_a_rectangular_network_uses_the_thin_svd():
     assert "det" not in str(e.value)  # Ni ≠ No: no determinant argument
     with pytest.raises(AssumptionError, match=r"σ_min\(B\) = 0 ≤"):  # reversal of the init itself: B = 0
         B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=-np.diag([2.0, 1.0]) @ embed)
+
+
+def test_full_rank_ratio_is_of_singular_values_not_of_entries():
+    """W2W1(0) = R(π/4)·diag(1, 7e-11): its largest entry is 1/√2 but σ_max = 1, σ_min = 7e-11, so σ_min/σ_max =
+    7e-11 ≤ 1e-10 is refused (the product σ_min·σ_max of the entry-scaled matrix, 1.4e-10, would pass); a ratio of
+    2e-10 at the same rotation passes."""
+    with pytest.raises(AssumptionError, match=r"σ_min/σ_max = 7e-11 ≤ rtol = 1e-10"):
+        check_full_rank(rotation(np.pi / 4) @ np.diag([1.0, 7e-11]))
+    check_full_rank(rotation(np.pi / 4) @ np.diag([1.0, 2e-10]))
+
+
+def test_full_rank_ratio_is_exact_for_subnormal_weights():
+    """Scale-freeness down to the smallest float: K·2⁻¹⁰⁷⁴ (integer multiples of the smallest subnormal, so exact)
+    has the σ_min/σ_max of the integer matrix K, to round-off, so the verdict flips exactly where K's does."""
+    K = np.array([[300.0, 7.0, 120.0], [45.0, 200.0, 90.0]])
+    tiny = K * 2.0**-1074
+    np.testing.assert_array_equal(tiny / 2.0**-1074, K)  # the subnormal entries hold K exactly
+    sv = np.linalg.svd(K, compute_uv=False)
+    ratio = sv[-1] / sv[0]  # the reference, at unit scale (≈ 0.5898)
+    check_full_rank(tiny, rtol=ratio * (1 - 1e-9))
+    with pytest.raises(AssumptionError, match=r"σ_min/σ_max = 0\.59 ≤ rtol = 0\.5898"):
+        check_full_rank(tiny, rtol=ratio * (1 + 1e-9))
+
+
+def test_full_rank_names_a_malformed_network_function():
+    with pytest.raises(ValueError, match=r"^W2W1\(0\) must be a 2-D matrix, got an array of shape \(3,\)"):
+        check_full_rank(np.ones(3))
+    with pytest.raises(ValueError, match=r"^W2W1\(0\) contains NaN or inf"):
+        check_full_rank(np.array([[1.0, np.nan]]))
+
+
+def test_narrow_hidden_layer_message_gives_both_fixes():
+    with pytest.raises(
+        AssumptionError,
+        match=r"^full-rank initialisation: Nh = 1 < Nm = min\(Ni, No\) = 2, so rank W2W1\(0\) < Nm and Theorem 3\.1 "
+        r"does not apply\. Fix: use theory\.riccati_fukumizu\.qqt_fukumizu \(valid for any Nh\), or widen the hidden "
+        r"layer to Nh ≥ min\(Ni, No\)\.$",
+    ):
+        check_full_rank(np.eye(2), n_hidden=1)
+
+
+# What a user learns from a singular B, in the order the message says it: the diagnosis (for Ni = No, the sign of
+# the determinants), the consequence for the flow and for GD, and the two fixes.
+SIGN_ARGUMENT = (
+    r"UᵀŨ and VᵀṼ are then orthogonal matrices whose 'ratio' has determinant −1, which forces an eigenvalue −1 and "
+    r"hence a singular B \(a sign mismatch always breaks Assumption 3\.1; matching signs make B singular only on a "
+    r"measure-zero set, e\.g\. reversal Σyx = −W2W1\(0\) with Nm even\)\. The exact gradient flow"
+)
+CONSEQUENCE = (
+    r"The exact gradient flow then starts on \(or within round-off of\) the stable manifold of a saddle and never "
+    r"learns the affected modes; reversal learning \(Σyx = −W2W1\(0\) at a converged init\) is the extreme case "
+    r"B = 0\. Gradient descent escapes only through its O\(η\) imbalance and round-off \(LAWS\.md §2\.6, §3\.2\)\. "
+)
+FIXES = (
+    r"Fix: flip one column of the initial factors so that the signs agree, e\.g\. W2_0 ← \(I − 2uuᵀ\) W2_0 with u a "
+    r"left singular vector of W2W1\(0\) \(this keeps zero balance\); or, if W2W1\(0\) is aligned with the SVD of Σyx, "
+    r"use theory\.decoupling\.aligned_qqt, whose reversed modes collapse to the saddle exactly\.$"
+)
+
+
+def test_singular_b_message_explains_the_sign_argument_the_consequence_and_the_fixes():
+    s = np.diag([2.0, 1.0])
+    with pytest.raises(
+        AssumptionError,
+        match=r"^Assumption 3\.1 \(B = UᵀŨ \+ VᵀṼ nonsingular\) fails: σ_min\(B\) = 0 ≤ tol = 1e-08\. Here Ni = No "
+        r"and sign det W2W1\(0\) = -1 differs from sign det Σyx = \+1: " + SIGN_ARGUMENT,
+    ) as e:
+        check_b_nonsingular(np.zeros((2, 2)), np.diag([1.0, -1.0]), s)
+    message = str(e.value)
+    assert re.search(CONSEQUENCE + FIXES, message), message
+    with pytest.raises(
+        AssumptionError,
+        match=r"fails: σ_min\(B\) = 0 ≤ tol = 1e-08\. Here Ni = No and the determinant signs agree, so this is one of "
+        r"the measure-zero singular cases\. " + CONSEQUENCE + FIXES,
+    ):
+        check_b_nonsingular(np.zeros((2, 2)), -s, s)
+    rect = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    with pytest.raises(AssumptionError, match=r"≤ tol = 1e-08\. " + CONSEQUENCE + FIXES):
+        check_b_nonsingular(np.zeros((2, 2)), rect, rect)
 
 
 # -- riccati_continual ----------------------------------------------------------------------------------------
