@@ -6,8 +6,11 @@ Every reference here is independent of the code under test: the gradient flow in
 the scalar logistic closed form, explicit factors W1, W2 and data X, Y, or a hand-computed value at a boundary.
 """
 
+import re
+
 import numpy as np
 import pytest
+import sympy as sp
 from scipy.integrate import solve_ivp
 
 from theory.law import AssumptionError
@@ -217,6 +220,112 @@ def test_b_record_refuses_a_reversal_and_accepts_the_task_itself_at_any_scale():
     B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=rotation(np.pi - 1e-6) @ np.diag([2.0, 1.0]))
 
 
+def test_assumption_records_name_the_malformed_argument():
+    """A keyword check that gets a vector where a matrix belongs says which argument it is, by its keyword name."""
+    W1, W2 = balanced_factors(np.diag([0.3, 0.2]))
+    s = np.diag([2.0, 1.0])
+    for record, extra in ((FULL_RANK, {}), (B_NONSINGULAR, {"sigma_yx": s})):
+        with pytest.raises(ValueError, match=r"^W1_0 must be a 2-D matrix, got an array of shape \(2,\)"):
+            record.check(W1_0=np.ones(2), W2_0=W2, **extra)
+        with pytest.raises(ValueError, match=r"^W2_0 must be a 2-D matrix, got an array of shape \(2,\)"):
+            record.check(W1_0=W1, W2_0=np.ones(2), **extra)
+    with pytest.raises(ValueError, match=r"^sigma_yx must be a 2-D matrix, got an array of shape \(2,\)"):
+        B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=np.ones(2))
+
+
+def test_b_record_on_a_rectangular_network_uses_the_thin_svd():
+    """Ni = 3, No = 2 with W2W1(0) = [I 0]·0.04: U = I, V = [I; 0]. For Σyx = R(θ)·diag(2, 1)·[I 0], Ũ = R(θ) and
+    Ṽ = [I; 0], so B = R(θ) + I (up to a common sign flip of paired columns) and σ_min(B) = 2cos(θ/2) exactly."""
+    W1 = 0.2 * np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # Nh = 2: W1W1ᵀ = 0.04·I = W2ᵀW2
+    W2 = 0.2 * np.eye(2)
+    embed = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=rotation(np.pi - 1e-6) @ np.diag([2.0, 1.0]) @ embed)
+    with pytest.raises(AssumptionError, match=r"^Assumption 3\.1 .*σ_min\(B\) = 1e-09 ≤ tol = 1e-08\. The exact") as e:
+        B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=rotation(np.pi - 1e-9) @ np.diag([2.0, 1.0]) @ embed)
+    assert "det" not in str(e.value)  # Ni ≠ No: no determinant argument
+    with pytest.raises(AssumptionError, match=r"σ_min\(B\) = 0 ≤"):  # reversal of the init itself: B = 0
+        B_NONSINGULAR.check(W1_0=W1, W2_0=W2, sigma_yx=-np.diag([2.0, 1.0]) @ embed)
+
+
+def test_full_rank_ratio_is_of_singular_values_not_of_entries():
+    """W2W1(0) = R(π/4)·diag(1, 7e-11): its largest entry is 1/√2 but σ_max = 1, σ_min = 7e-11, so σ_min/σ_max =
+    7e-11 ≤ 1e-10 is refused (the product σ_min·σ_max of the entry-scaled matrix, 1.4e-10, would pass); a ratio of
+    2e-10 at the same rotation passes."""
+    with pytest.raises(AssumptionError, match=r"σ_min/σ_max = 7e-11 ≤ rtol = 1e-10"):
+        check_full_rank(rotation(np.pi / 4) @ np.diag([1.0, 7e-11]))
+    check_full_rank(rotation(np.pi / 4) @ np.diag([1.0, 2e-10]))
+
+
+def test_full_rank_ratio_is_exact_for_subnormal_weights():
+    """Scale-freeness down to the smallest float: K·2⁻¹⁰⁷⁴ (integer multiples of the smallest subnormal, so exact)
+    has the σ_min/σ_max of the integer matrix K, to round-off, so the verdict flips exactly where K's does."""
+    K = np.array([[300.0, 7.0, 120.0], [45.0, 200.0, 90.0]])
+    tiny = K * 2.0**-1074
+    np.testing.assert_array_equal(tiny / 2.0**-1074, K)  # the subnormal entries hold K exactly
+    sv = np.linalg.svd(K, compute_uv=False)
+    ratio = sv[-1] / sv[0]  # the reference, at unit scale (≈ 0.5898)
+    check_full_rank(tiny, rtol=ratio * (1 - 1e-9))
+    with pytest.raises(AssumptionError, match=r"σ_min/σ_max = 0\.59 ≤ rtol = 0\.5898"):
+        check_full_rank(tiny, rtol=ratio * (1 + 1e-9))
+
+
+def test_full_rank_names_a_malformed_network_function():
+    with pytest.raises(ValueError, match=r"^W2W1\(0\) must be a 2-D matrix, got an array of shape \(3,\)"):
+        check_full_rank(np.ones(3))
+    with pytest.raises(ValueError, match=r"^W2W1\(0\) contains NaN or inf"):
+        check_full_rank(np.array([[1.0, np.nan]]))
+
+
+def test_narrow_hidden_layer_message_gives_both_fixes():
+    with pytest.raises(
+        AssumptionError,
+        match=r"^full-rank initialisation: Nh = 1 < Nm = min\(Ni, No\) = 2, so rank W2W1\(0\) < Nm and Theorem 3\.1 "
+        r"does not apply\. Fix: use theory\.riccati_fukumizu\.qqt_fukumizu \(valid for any Nh\), or widen the hidden "
+        r"layer to Nh ≥ min\(Ni, No\)\.$",
+    ):
+        check_full_rank(np.eye(2), n_hidden=1)
+
+
+# What a user learns from a singular B, in the order the message says it: the diagnosis (for Ni = No, the sign of
+# the determinants), the consequence for the flow and for GD, and the two fixes.
+SIGN_ARGUMENT = (
+    r"UᵀŨ and VᵀṼ are then orthogonal matrices whose 'ratio' has determinant −1, which forces an eigenvalue −1 and "
+    r"hence a singular B \(a sign mismatch always breaks Assumption 3\.1; matching signs make B singular only on a "
+    r"measure-zero set, e\.g\. reversal Σyx = −W2W1\(0\) with Nm even\)\. The exact gradient flow"
+)
+CONSEQUENCE = (
+    r"The exact gradient flow then starts on \(or within round-off of\) the stable manifold of a saddle and never "
+    r"learns the affected modes; reversal learning \(Σyx = −W2W1\(0\) at a converged init\) is the extreme case "
+    r"B = 0\. Gradient descent escapes only through its O\(η\) imbalance and round-off \(LAWS\.md §2\.6, §3\.2\)\. "
+)
+FIXES = (
+    r"Fix: flip one column of the initial factors so that the signs agree, e\.g\. W2_0 ← \(I − 2uuᵀ\) W2_0 with u a "
+    r"left singular vector of W2W1\(0\) \(this keeps zero balance\); or, if W2W1\(0\) is aligned with the SVD of Σyx, "
+    r"use theory\.decoupling\.aligned_qqt, whose reversed modes collapse to the saddle exactly\.$"
+)
+
+
+def test_singular_b_message_explains_the_sign_argument_the_consequence_and_the_fixes():
+    s = np.diag([2.0, 1.0])
+    with pytest.raises(
+        AssumptionError,
+        match=r"^Assumption 3\.1 \(B = UᵀŨ \+ VᵀṼ nonsingular\) fails: σ_min\(B\) = 0 ≤ tol = 1e-08\. Here Ni = No "
+        r"and sign det W2W1\(0\) = -1 differs from sign det Σyx = \+1: " + SIGN_ARGUMENT,
+    ) as e:
+        check_b_nonsingular(np.zeros((2, 2)), np.diag([1.0, -1.0]), s)
+    message = str(e.value)
+    assert re.search(CONSEQUENCE + FIXES, message), message
+    with pytest.raises(
+        AssumptionError,
+        match=r"fails: σ_min\(B\) = 0 ≤ tol = 1e-08\. Here Ni = No and the determinant signs agree, so this is one of "
+        r"the measure-zero singular cases\. " + CONSEQUENCE + FIXES,
+    ):
+        check_b_nonsingular(np.zeros((2, 2)), -s, s)
+    rect = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    with pytest.raises(AssumptionError, match=r"≤ tol = 1e-08\. " + CONSEQUENCE + FIXES):
+        check_b_nonsingular(np.zeros((2, 2)), rect, rect)
+
+
 # -- riccati_continual ----------------------------------------------------------------------------------------
 def test_scalar_task_sequence_follows_the_logistic_closed_form():
     """Ni = Nh = No = 1 with W1 = W2 = a: w = a² solves dw/dt = 2w(s − w)/τ, phase after phase."""
@@ -341,6 +450,58 @@ def test_aligned_fallback_follows_the_reversed_logistic():
         continual_qqt(W, W, [sigma, -sigma], [30.0, 1.0], t)
 
 
+def test_continual_names_the_malformed_initial_factor_and_an_empty_task_list():
+    W = 0.1 * np.eye(2)
+    s = np.diag([2.0, 1.0])
+    with pytest.raises(ValueError, match=r"^W1_0 must be a 2-D matrix, got an array of shape \(2,\)"):
+        continual_qqt(np.ones(2), W, [s], [1.0], [0.5])
+    with pytest.raises(ValueError, match=r"^W2_0 must be a 2-D matrix, got an array of shape \(2,\)"):
+        continual_qqt(W, np.ones(2), [s], [1.0], [0.5])
+    with pytest.raises(ValueError, match=r"^tasks must contain at least one Σyx$"):
+        continual_qqt(W, W, [], [], [0.0])
+
+
+def test_continual_time_within_round_off_of_the_end_belongs_to_the_last_phase():
+    """A time up to 1e-12 relative past Σ durations is the end time: the last phase, with its end state."""
+    tasks, durations = [np.diag([2.0, 1.0]), np.diag([1.0, 2.0])], [1.0, 1.25]
+    W = 0.1 * np.eye(2)
+    ref = flow_through_tasks(W, W, tasks, durations, [0.5, 2.25])
+    for end in (2.25 * (1 + 1e-13), 2.25 * (1 + 1e-12)):
+        run = continual_qqt(W, W, tasks, durations, [0.5, end])
+        np.testing.assert_array_equal(run.phase, [0, 1])
+        # DOP853 at rtol 1e-12 over t/τ = 2.25 with ‖Σ‖ = 2; the 3e-12 overshoot moves QQᵀ by ≲ 1e-11
+        np.testing.assert_allclose(run.qqt, ref, atol=1e-10)
+
+
+def test_continual_durations_may_be_exact_sympy_numbers():
+    """Durations solved from a law come as SymPy numbers; they are times like any float."""
+    tasks = [np.diag([2.0, 1.0]), np.diag([1.0, 2.0])]
+    W = 0.1 * np.eye(2)
+    t = [0.5, 1.0, 1.75, 2.25]
+    run = continual_qqt(W, W, tasks, [sp.Integer(1), sp.Rational(5, 4)], t)
+    np.testing.assert_allclose(run.qqt, flow_through_tasks(W, W, tasks, [1.0, 1.25], t), atol=1e-10)
+    np.testing.assert_array_equal(run.boundaries, [0.0, 1.0, 2.25])
+    assert run.boundaries.dtype == np.float64
+
+
+def test_aligned_fallback_on_a_rectangular_network_follows_the_reversed_logistic():
+    """Ni = 3, No = 2, Nh = 2: converged on Σ = diag(2, 1)·[I 0], then trained on −Σ. Each mode decays as
+    w(t) = s·e^{−2st}/(2 − e^{−2st}) and the third input direction stays unused (zero column)."""
+    s = np.array([2.0, 1.0])
+    sigma = np.diag(s) @ np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    W1 = 0.02 * np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    W2 = 0.02 * np.eye(2)
+    t = np.array([30.0, 30.2, 30.5, 31.0])
+    run = continual_qqt(W1, W2, [sigma, -sigma], [30.0, 1.0], t, aligned_fallback=True)
+    e = np.exp(-2.0 * s[None, :] * (t[1:, None] - 30.0))
+    w = s * e / (2 - e)  # (3, 2) modes at the three phase-1 times
+    want = np.stack([np.diag(r) @ np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]) for r in w])
+    # phase 0 ends within ~1e-24 of convergence (as in the square case): the closed form holds to round-off
+    np.testing.assert_allclose(run.qqt[1:, 3:, :3], want, atol=1e-12)
+    np.testing.assert_allclose(run.qqt[1:, 3:, 3:], np.stack([np.diag(r) for r in w]), atol=1e-12)  # W2W2ᵀ = |W2W1|
+    assert run.qqt.shape == (4, 5, 5)
+
+
 # -- riccati_readout --------------------------------------------------------------------------------------------
 def _explicit(seed, ni=3, nh=4, no=2, nt=3):
     """A stack of QQᵀ built from explicit (unbalanced) factors, with the factors."""
@@ -439,3 +600,30 @@ def test_rsm_output_pseudo_inverse_cuts_at_pinv_rtol_of_the_largest_eigenvalue()
         # the 1e-9 eigenvalue carries round-off ε/1e-9 ≈ 1e-7 relative, amplified as such into the inverse
         np.testing.assert_allclose(rsm_output(Q @ Q.T, Y), ref, rtol=1e-5)
         np.testing.assert_allclose(rsm_output(np.stack([Q @ Q.T, 4 * Q @ Q.T]), Y)[1], ref / 4, rtol=1e-5)
+
+
+def test_readouts_read_exact_and_integer_qqt_as_float64():
+    """A QQᵀ written with exact SymPy numbers (a law evaluated at a point) or with integers is read as float64."""
+    exact = sp.Matrix([[1, 2], [2, 4]]) / 3  # W1 = 1/√3, W2 = 2/√3
+    nf = network_function(exact, 1)
+    assert nf.dtype == np.float64 and nf[0, 0] == 2.0 / 3.0
+    assert w2w2t(np.array([[1, 2], [2, 4]]), 1).dtype == np.float64
+    np.testing.assert_allclose(loss(exact, [[1.0]], sigma_yy=[[1.0]]), 0.5 * (2 / 3 - 1) ** 2, rtol=1e-15)
+
+
+def test_readout_messages_name_the_argument_at_fault():
+    q = np.eye(5)
+    syx = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"^qqt contains NaN or infinite entries$"):
+        network_function(np.full((5, 5), np.nan), 3)
+    with pytest.raises(ValueError, match=r"^give sigma_yy or c, not both$"):
+        loss(q, syx, sigma_yy=np.eye(2), c=0.0)
+    with pytest.raises(ValueError, match=r"^sigma_yx must be a 2-D matrix, got an array of shape \(3,\)"):
+        loss(q, np.ones(3))
+    with pytest.raises(ValueError, match=r"^sigma_yy must be a 2-D matrix, got an array of shape \(2,\)"):
+        loss(q, syx, sigma_yy=np.ones(2))
+    for readout in (rsm_input, ntk):
+        with pytest.raises(ValueError, match=r"^X must be a 2-D matrix, got an array of shape \(3,\)"):
+            readout(q, np.ones(3))
+    with pytest.raises(ValueError, match=r"^Y must be a 2-D matrix, got an array of shape \(3,\)"):
+        rsm_output(q, np.ones(3))
