@@ -97,7 +97,7 @@ def _setup(W1_0: ArrayLike, W2_0: ArrayLike, sigma_yx: ArrayLike, sigma_xx: Arra
     check_zero_balanced(w1, w2, rtol=balance_rtol)
     f_mat = np.block([[np.zeros((n_in, n_in)), syx.T], [syx, np.zeros((n_out, n_out))]])
     q0 = np.concatenate([w1.T, w2], axis=0)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_finite, with the fix
+    with np.errstate(all="ignore"):  # a non-finite product is reported by check_finite, with the fix
         check_finite(q0 @ q0.T, "QQᵀ(0) = Q0 Q0ᵀ", RESCALE_FIX)
     return q0, f_mat
 
@@ -132,9 +132,11 @@ def qqt_fukumizu(
             "keeps no correct digit. "
             "Use theory.riccati.qqt (Theorem 3.1, only decaying exponentials) or qqt_fukumizu_mp."
         )
-    # F's zero eigenvalues come out of eigh as ±ε·‖F‖; treat them as exact zeros (K entry = t/τ).
-    f = np.where(np.abs(f) <= f_mat.shape[0] * np.finfo(np.float64).eps * max(f_max, 1.0), 0.0, f)
     y = vecs.T @ q0  # Q0 in F's eigenbasis, (n, Nh)
+    # K's entry (e^{2ft} − 1)/(2f) tends to t/τ as f → 0. A zero eigenvalue of F that eigh returns as ±ε·f_max
+    # needs no special case (expm1 keeps it accurate to ε·f_max·t/τ ≤ 36ε), and treating such "small" ones as
+    # zero against an absolute threshold was wrong for a small-scale task (Σyx ~ 1e-16: every mode was zeroed).
+    # Only an exact 0 needs the limit; `safe` keeps 0/0 out of the discarded branch.
     ft = f[None, :] * T[:, None]
     safe = np.where(f != 0.0, f, 1.0)
     k = np.where(f[None, :] != 0.0, np.expm1(2.0 * ft) / (2.0 * safe[None, :]), T[:, None])
@@ -184,13 +186,14 @@ def qqt_fukumizu_mp(
     with mpmath.workdps(int(dps)):
         q0 = mpmath.matrix(q0_np.tolist())
         f_vals, vecs = mpmath.eigsy(mpmath.matrix(f_np.tolist()))
-        # F's zero eigenvalues come out as ~10^(−dps); treat them as exact zeros (K entry = t/τ).
-        zero = mpmath.mpf(10) ** (-(int(dps) // 2)) * max(f_max, 1.0)
+        # K's entry (e^{2ft} − 1)/(2f) tends to t/τ as f → 0; mpmath has no underflow, so an eigenvalue that eigsy
+        # returns as ~10^(−dps)·f_max instead of 0 is computed accurately, and only an exact 0 needs the limit (an
+        # absolute threshold zeroed every mode of a task with f_max < 10^(−dps/2)).
         y = vecs.T * q0
         for tt in T:
             tm = mpmath.mpf(float(tt))
             e = [mpmath.exp(f_vals[i] * tm) for i in range(n)]
-            k = [tm if abs(f_vals[i]) <= zero else mpmath.expm1(2 * f_vals[i] * tm) / (2 * f_vals[i]) for i in range(n)]
+            k = [tm if f_vals[i] == 0 else mpmath.expm1(2 * f_vals[i] * tm) / (2 * f_vals[i]) for i in range(n)]
             ky = mpmath.matrix(n, n_hidden)
             ey = mpmath.matrix(n, n_hidden)
             for i in range(n):
