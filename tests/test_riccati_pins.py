@@ -16,7 +16,8 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
-from theory.riccati import MatrixExp, qqt, qqt_from_product, qqt_limit
+from theory.law import AssumptionError
+from theory.riccati import MatrixExp, _theorem_3_1, qqt, qqt_from_product, qqt_limit
 from theory.riccati_fukumizu import MAX_GROWTH, _Eye, qqt_fukumizu, qqt_fukumizu_mp
 
 
@@ -190,3 +191,65 @@ def test_fukumizu_handles_zero_eigenvalues_of_f_for_unequal_sizes():
     assert np.max(np.abs(qqt(w1, w2, syx, times) - ref)) < 1e-9
     # the null-space part of W1 decays: W1ᵀW1 restricted to e2 → 0 like 1/t (Theorem 3.2: W1ᵀW1 → ṼS̃Ṽᵀ)
     assert abs(qqt_fukumizu(w1, w2, syx, [9.0])[0, 1, 1]) < abs(ref[0][1, 1])
+
+
+@pytest.mark.parametrize(("n_in", "n_hidden", "n_out"), [(3, 3, 3), (4, 3, 2), (2, 3, 4)])
+def test_sympy_theorem_3_1_expression_follows_the_gradient_flow_ode(n_in, n_hidden, n_out):
+    # The law's equation is built once at import, so this builds it afresh (`_theorem_3_1`) and evaluates it with
+    # explicit SVD factors: every term must be right, so the inits are coupled (C ≠ 0) and the three shapes exercise
+    # Ni = No, the Ṽ⊥ terms (Ni > No) and the Ũ⊥ terms (No > Ni); τ ≠ 1 separates t/τ from t·τ.
+    expr = _theorem_3_1()
+    fn = sp.lambdify(sorted(expr.free_symbols, key=lambda s: s.name), expr, modules=["scipy", "numpy"])
+    rng = np.random.default_rng(1000 + 100 * n_in + 10 * n_hidden + n_out)
+    w1, w2 = _balanced(rng, n_in, n_hidden, n_out, 0.05)
+    syx = rng.standard_normal((n_out, n_in))
+    if n_in == n_out and np.linalg.det(syx) * np.linalg.det(w2 @ w1) < 0:
+        syx[0] *= -1.0  # Assumption 3.1: with Ni = No the determinant signs must agree
+    m = min(n_in, n_out)
+    u, s, vt = np.linalg.svd(w2 @ w1, full_matrices=False)
+    ut, st, vtt = np.linalg.svd(syx)  # full: the columns past Nm complete Ũ (No > Ni) or Ṽ (Ni > No)
+    c = u.T @ ut[:, :m] - vt @ vtt[:m].T
+    assert np.linalg.norm(c) > 0.1  # coupled: the C terms of the bracket and of Z are not zero
+    tau, times = 1.7, [0.0, 0.4, 1.3, 3.0]
+    ref = _flow_qqt(w1, w2, syx, times, tau)
+    for k, t in enumerate(times):
+        args = {"U": u, "S": np.diag(s), "V": vt.T, "U_tilde": ut[:, :m], "S_tilde": np.diag(st), "V_tilde": vtt[:m].T}
+        args |= {"U_tilde_perp": ut[:, m:], "V_tilde_perp": vtt[m:].T, "t": t, "tau": tau}
+        got = fn(**args)
+        # solve_ivp at rtol 1e-12 on O(1) entries, over t ≤ 3τ: the same 1e-9 as the float64 evaluators above
+        assert np.max(np.abs(got - ref[k])) < 1e-9, f"t = {t}"
+
+
+def test_matrix_exp_doit_evaluates_its_argument_unless_told_not_to():
+    # SymPy's doit protocol: deep (the default) evaluates the argument first, deep=False only the top level.
+    # N is nilpotent, so e^{2N} = I + 2N exactly.
+    x = sp.MatrixSymbol("X", 2, 2)
+    n = sp.ImmutableMatrix([[0, 1], [0, 0]])
+    e = MatrixExp(2 * x).subs(x, n)  # the argument stays the unevaluated product 2·N
+    assert e.doit() == sp.Matrix([[1, 2], [0, 1]])
+    assert e.doit(deep=True) == sp.Matrix([[1, 2], [0, 1]])
+    shallow = e.doit(deep=False)
+    assert isinstance(shallow, MatrixExp) and isinstance(shallow.arg, sp.MatMul)  # 2·N left as it was
+    assert shallow.arg.doit() == sp.Matrix([[0, 2], [0, 0]])
+    assert shallow.doit() == sp.Matrix([[1, 2], [0, 1]])
+    # a symbolic argument cannot be evaluated: the exponential stays as it is, at any depth
+    assert MatrixExp(x).doit() == MatrixExp(x)
+    assert MatrixExp(x).doit(deep=False) == MatrixExp(x)
+
+
+def test_qqt_from_product_names_the_argument_it_refuses():
+    with pytest.raises(ValueError, match=r"^w21_0 must be a 2-D matrix, got an array of shape \(3,\)"):
+        qqt_from_product(np.ones(3), np.eye(1), [0.0])
+    with pytest.raises(ValueError, match=r"^sigma_yx contains NaN or inf"):
+        qqt_from_product(0.1 * np.eye(2), [[1.0, 0.0], [0.0, np.nan]], [0.0])
+    with pytest.raises(ValueError, match=r"^sigma_yx must be a 2-D matrix"):
+        qqt_from_product(0.1 * np.eye(2), [1.0, 2.0], [0.0])
+
+
+def test_qqt_from_product_applies_the_b_tol_it_is_given():
+    # Ni = No = 1, W2W1(0) = 0.1 and Σyx = 2: u·v = ũ·ṽ = +1, so uũ = vṽ = ±1 and |B| = |uũ + vṽ| = 2 by hand.
+    w21, syx = [[0.1]], [[2.0]]
+    with pytest.raises(AssumptionError, match=r"σ_min\(B\) = 2 ≤ tol = 2\.5"):
+        qqt_from_product(w21, syx, [0.0], b_tol=2.5)
+    q = qqt_from_product(w21, syx, [0.0, 1.0], b_tol=1.9)
+    np.testing.assert_allclose(q[:, 1, 0], [_aligned_mode(2.0, 0.1, t, 1.0) for t in (0.0, 1.0)], rtol=1e-12)
