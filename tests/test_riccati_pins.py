@@ -253,3 +253,36 @@ def test_qqt_from_product_applies_the_b_tol_it_is_given():
         qqt_from_product(w21, syx, [0.0], b_tol=2.5)
     q = qqt_from_product(w21, syx, [0.0, 1.0], b_tol=1.9)
     np.testing.assert_allclose(q[:, 1, 0], [_aligned_mode(2.0, 0.1, t, 1.0) for t in (0.0, 1.0)], rtol=1e-12)
+
+
+def _rotation(theta):
+    return np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+
+
+def test_tiny_init_with_nearly_singular_b_is_refused_with_the_rescaling_fix_not_returned_as_zero():
+    # W2W1(0) = 1e-300·R(π − 2e-6) and Σyx = I: U = R, V = I, Ũ = Ṽ = I, so B = R(π − 2e-6)ᵀ + I has σ_min(B) =
+    # 2 sin(1e-6) ≈ 2e-6 (> b_tol) and B⁻¹S⁻¹B⁻ᵀ ≈ 1/(1e-300·4e-12) ≈ 2.5e311 overflows float64. Solving with that
+    # infinite bracket used to return QQᵀ = 0 (a RuntimeWarning at most); it must be refused, with the fix.
+    rot = _rotation(math.pi - 2e-6)
+    c = 1e-150
+    w1, w2 = c * np.eye(2), c * rot  # zero-balanced: W1W1ᵀ = W2ᵀW2 = c²I
+    msg = r"^the bracket of Theorem 3\.1 .* overflows float64 .* Fix: the exact solution is scale-covariant"
+    with pytest.raises(ValueError, match=msg):
+        qqt_from_product(w2 @ w1, np.eye(2), [0.0, 1.0])
+    with pytest.raises(ValueError, match=msg):
+        qqt(w1, w2, np.eye(2), [0.0])
+    # the fix the message gives works: qqt(W1/c, W2/c, Σyx/c², c²t)·c² is QQᵀ(0) = Q0Q0ᵀ = c²[[I, Rᵀ], [R, I]]
+    rescaled = c**2 * qqt(w1 / c, w2 / c, np.eye(2) / c**2, [0.0])[0]
+    expected = c**2 * np.block([[np.eye(2), rot.T], [rot, np.eye(2)]])
+    np.testing.assert_allclose(rescaled, expected, rtol=0, atol=1e-12 * c**2)
+
+
+def test_a_product_near_the_float64_maximum_is_returned_not_reported_as_overflow():
+    # W2W1(0) = 1e308 with Σyx = 1: QQᵀ(0) = [[1e308, 1e308], [1e308, 1e308]] fits in float64 (max ≈ 1.8e308), and
+    # the mode then follows u(t) = s g/(g − 1 + s/u0), g = e^{2st/τ} (≈ g/(g − 1) here); symmetrising by a sum of
+    # two such entries used to overflow and report an overflow that is not there.
+    q = qqt_from_product([[1e308]], [[1.0]], [0.0, 1.0])
+    np.testing.assert_allclose(q[0], np.full((2, 2), 1e308), rtol=1e-12)
+    np.testing.assert_allclose(q[1], np.full((2, 2), _aligned_mode(1.0, 1e308, 1.0, 1.0)), rtol=1e-12)
+    w = np.array([[1e154]])  # W2W1(0) = 1e308 again, through qqt
+    np.testing.assert_allclose(qqt(w, w, [[1.0]], [0.0])[0], np.full((2, 2), 1e308), rtol=1e-12)
