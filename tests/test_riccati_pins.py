@@ -268,7 +268,7 @@ def test_tiny_init_with_nearly_singular_b_is_refused_with_the_rescaling_fix_not_
     w1, w2 = c * np.eye(2), c * rot  # zero-balanced: W1W1ᵀ = W2ᵀW2 = c²I
     msg = r"^the bracket of Theorem 3\.1 .* overflows float64 .* Fix: the exact solution is scale-covariant"
     with pytest.raises(ValueError, match=msg):
-        qqt_from_product(w2 @ w1, np.eye(2), [0.0, 1.0])
+        qqt_from_product(w2 @ w1, np.eye(2), [0.0, 1.0, 1e3])  # at t = 1e3, E1 = 0 and 0·inf is NaN
     with pytest.raises(ValueError, match=msg):
         qqt(w1, w2, np.eye(2), [0.0])
     # the fix the message gives works: qqt(W1/c, W2/c, Σyx/c², c²t)·c² is QQᵀ(0) = Q0Q0ᵀ = c²[[I, Rᵀ], [R, I]]
@@ -286,3 +286,14 @@ def test_a_product_near_the_float64_maximum_is_returned_not_reported_as_overflow
     np.testing.assert_allclose(q[1], np.full((2, 2), _aligned_mode(1.0, 1e308, 1.0, 1.0)), rtol=1e-12)
     w = np.array([[1e154]])  # W2W1(0) = 1e308 again, through qqt
     np.testing.assert_allclose(qqt(w, w, [[1.0]], [0.0])[0], np.full((2, 2), 1e308), rtol=1e-12)
+
+
+def test_qqt_is_exactly_symmetric_so_its_off_diagonal_blocks_are_exact_transposes():
+    # QQᵀ is a Gram matrix: readouts take W2W1 from one off-diagonal block and rely on the other being its exact
+    # transpose (and eigh/cholesky on the diagonal blocks need exact symmetry), whatever the round-off of the solve.
+    rng = np.random.default_rng(11)
+    w1, w2 = _balanced(rng, 4, 3, 2, 0.3)
+    syx = rng.standard_normal((2, 4))
+    for q in (qqt(w1, w2, syx, [0.0, 0.5, 2.0]), qqt_from_product(w2 @ w1, syx, [0.0, 0.5, 2.0])):
+        np.testing.assert_array_equal(q, np.swapaxes(q, 1, 2))
+        np.testing.assert_array_equal(q[:, 4:, :4], np.swapaxes(q[:, :4, 4:], 1, 2))
