@@ -297,3 +297,36 @@ def test_qqt_is_exactly_symmetric_so_its_off_diagonal_blocks_are_exact_transpose
     for q in (qqt(w1, w2, syx, [0.0, 0.5, 2.0]), qqt_from_product(w2 @ w1, syx, [0.0, 0.5, 2.0])):
         np.testing.assert_array_equal(q, np.swapaxes(q, 1, 2))
         np.testing.assert_array_equal(q[:, 4:, :4], np.swapaxes(q[:, :4, 4:], 1, 2))
+
+
+def test_qqt_refusals_name_the_argument_and_apply_the_tolerances_given():
+    w, syx = np.diag([0.1, 0.2]), np.diag([2.0, 1.0])
+    with pytest.raises(ValueError, match=r"^W2_0 must be a 2-D matrix, got an array of shape \(3,\)"):
+        qqt(w, np.ones(3), syx, [0.0])
+    with pytest.raises(ValueError, match=r"^sigma_yx must be a 2-D matrix, got an array of shape \(2,\)"):
+        qqt(w, w, np.ones(2), [0.0])
+    # Σxx is checked when given: 2I is not whitened (max|Σxx − I| = 1), and I₃ does not fit Ni = 2
+    with pytest.raises(AssumptionError, match=r"the inputs are not whitened, max\|Σxx − I\| = 1 > rtol"):
+        qqt(w, w, syx, [0.0], sigma_xx=2.0 * np.eye(2))
+    with pytest.raises(ValueError, match=r"sigma_xx must have shape \(Ni, Ni\) = \(2, 2\), got \(3, 3\)"):
+        qqt(w, w, syx, [0.0], sigma_xx=np.eye(3))
+    # W2 = (1 + δ)W1 with W1 diagonal: ‖W1W1ᵀ − W2ᵀW2‖/(‖W1W1ᵀ‖ + ‖W2ᵀW2‖) = ((1+δ)² − 1)/(1 + (1+δ)²) ≈ δ = 1e-6
+    with pytest.raises(AssumptionError, match=r"= 1e-06 > rtol = 1e-07"):
+        qqt(w, (1 + 1e-6) * w, syx, [0.0], balance_rtol=1e-7)
+    assert np.isfinite(qqt(w, (1 + 1e-6) * w, syx, [0.0], balance_rtol=1e-5)).all()
+    # W1 = W2 = diag(0.1, 1e-5): W2W1 = diag(1e-2, 1e-10), σ_min/σ_max = 1e-8, full rank at the default 1e-10 only
+    thin = np.diag([0.1, 1e-5])
+    with pytest.raises(AssumptionError, match=r"σ_min/σ_max = 1e-08 ≤ rtol = 1e-07"):
+        qqt(thin, thin, syx, [0.0], rank_rtol=1e-7)
+    assert np.isfinite(qqt(thin, thin, syx, [0.0])).all()
+    # Nh = 1 < Nm = 2: the message names the narrow hidden layer (not just a rank ratio)
+    with pytest.raises(AssumptionError, match=r"Nh = 1 < Nm = min\(Ni, No\) = 2.*widen the hidden layer"):
+        qqt([[0.1, 0.0]], [[0.1], [0.0]], syx, [0.0])
+    # Ni = No = 1, W2W1(0) = 0.01 and Σyx = 2: |B| = |uũ + vṽ| = 2 by hand (as for qqt_from_product above)
+    with pytest.raises(AssumptionError, match=r"σ_min\(B\) = 2 ≤ tol = 2\.5"):
+        qqt([[0.1]], [[0.1]], [[2.0]], [0.0], b_tol=2.5)
+
+
+def test_qqt_limit_names_the_argument_it_refuses():
+    with pytest.raises(ValueError, match=r"^sigma_yx must be a 2-D matrix, got an array of shape \(3,\)"):
+        qqt_limit(np.ones(3))
