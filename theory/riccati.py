@@ -256,28 +256,34 @@ def qqt_from_product(
 
 
 def _stable_qqt(u: np.ndarray, s: np.ndarray, v: np.ndarray, b: np.ndarray, task: TaskSVD, T: np.ndarray) -> np.ndarray:
-    # Every time-dependent factor is a decaying exponential e^{−s̃T} ≤ 1 (or T·e^{−2s̃T}), so nothing overflows.
-    c = u.T @ task.u_m - v.T @ task.v_m
-    b_inv = np.linalg.inv(b)
-    p1 = b_inv @ np.diag(1.0 / s) @ b_inv.T
-    p2 = b_inv @ c  # B⁻¹C; its transpose is CᵀB⁻ᵀ
-    perp = v.T @ task.v_perp @ task.v_perp.T @ v + u.T @ task.u_perp @ task.u_perp.T @ u
-    p3 = b_inv @ perp @ b_inv.T
-    e1 = np.exp(-task.s[None, :] * T[:, None])  # (nt, Nm)
-    g = _growth(task.s, T)  # (I − E2)S̃⁻¹ on the diagonal
-    outer = e1[:, :, None] * e1[:, None, :]
-    bracket = (
-        4.0 * outer * p1
-        + np.einsum("tk,kl->tkl", g, np.eye(task.n_m))
-        + outer * ((p2[None] * g[:, None, :]) @ p2.T)
-        + 4.0 * T[:, None, None] * outer * p3
-    )
-    mid = outer * p2.T  # E1 CᵀB⁻ᵀ E1
-    top = task.v_m - task.v_m @ mid + 2.0 * (task.v_perp @ task.v_perp.T @ v @ b_inv.T)[None] * e1[:, None, :]
-    bottom = task.u_m + task.u_m @ mid + 2.0 * (task.u_perp @ task.u_perp.T @ u @ b_inv.T)[None] * e1[:, None, :]
-    z = np.concatenate([top, bottom], axis=1)  # (nt, Ni+No, Nm)
-    out = z @ np.linalg.solve(bracket, np.swapaxes(z, 1, 2))
-    return 0.5 * (out + np.swapaxes(out, 1, 2))
+    # Every time-dependent factor is a decaying exponential e^{−s̃T} ≤ 1 (or T·e^{−2s̃T}), so time cannot overflow;
+    # the scale can (a tiny or huge init with a nearly singular B), and is then reported with the rescaling fix
+    # (check_finite) instead of a bare RuntimeWarning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = u.T @ task.u_m - v.T @ task.v_m
+        b_inv = np.linalg.inv(b)
+        p1 = b_inv @ np.diag(1.0 / s) @ b_inv.T
+        p2 = b_inv @ c  # B⁻¹C; its transpose is CᵀB⁻ᵀ
+        perp = v.T @ task.v_perp @ task.v_perp.T @ v + u.T @ task.u_perp @ task.u_perp.T @ u
+        p3 = b_inv @ perp @ b_inv.T
+        e1 = np.exp(-task.s[None, :] * T[:, None])  # (nt, Nm)
+        g = _growth(task.s, T)  # (I − E2)S̃⁻¹ on the diagonal
+        outer = e1[:, :, None] * e1[:, None, :]
+        bracket = (
+            4.0 * outer * p1
+            + np.einsum("tk,kl->tkl", g, np.eye(task.n_m))
+            + outer * ((p2[None] * g[:, None, :]) @ p2.T)
+            + 4.0 * T[:, None, None] * outer * p3
+        )
+        # B⁻¹S⁻¹B⁻ᵀ ~ 1/(s_min·σ_min(B)²) passes 1.8e308 for a tiny init with a nearly singular B, and solving with
+        # an infinite bracket returns QQᵀ = 0 without a word: refuse it here
+        check_finite(bracket, "the bracket of Theorem 3.1 (4E1B⁻¹S⁻¹B⁻ᵀE1 + …)", RESCALE_FIX)
+        mid = outer * p2.T  # E1 CᵀB⁻ᵀ E1
+        top = task.v_m - task.v_m @ mid + 2.0 * (task.v_perp @ task.v_perp.T @ v @ b_inv.T)[None] * e1[:, None, :]
+        bottom = task.u_m + task.u_m @ mid + 2.0 * (task.u_perp @ task.u_perp.T @ u @ b_inv.T)[None] * e1[:, None, :]
+        z = np.concatenate([top, bottom], axis=1)  # (nt, Ni+No, Nm)
+        out = z @ np.linalg.solve(bracket, np.swapaxes(z, 1, 2))
+        return 0.5 * out + 0.5 * np.swapaxes(out, 1, 2)  # halve first: the sum of two entries near 1.8e308 overflows
 
 
 def qqt(
