@@ -392,3 +392,34 @@ def test_a_box_key_that_text_cannot_name_does_not_stop_a_string_from_being_read(
     a, hidden = sp.Symbol("a"), sp.Symbol("__h")
     box = {"a": (1.0, 2.0), "__h": (1.0, 2.0)}
     assert equivalent("a + 1", a + 1 + hidden - hidden, domain=box, simplify_timeout=0).level == "exact"
+
+
+def test_the_smallest_allowed_settings_give_a_verdict_with_threshold_ten_to_minus_half_the_digits():
+    """MIN_POINTS = 200 points and 20 digits are allowed (one less is refused, naming the setting); the threshold is
+    10^(−digits/2): 1e-10 at 20 digits, 1e-15 at the default 30, 1e-20 at 40."""
+    box = {"x": (1.0, 2.0)}
+    smallest = equivalent(sp.exp(x), sp.exp(x), domain=box, n_points=200, digits=20, simplify_timeout=0)
+    assert smallest.level == "exact" and smallest.n_points == 200 and smallest.digits == 20
+    assert smallest.threshold == pytest.approx(1e-10, rel=1e-12)
+    assert equivalent(x, x, domain=box, simplify_timeout=0).threshold == pytest.approx(1e-15, rel=1e-12)
+    assert equivalent(x, x, domain=box, digits=40, simplify_timeout=0).threshold == pytest.approx(1e-20, rel=1e-12)
+    with pytest.raises(ValueError, match=r"n_points must be ≥ 200 for a verdict, got 199"):
+        equivalent(x, x, domain=box, n_points=199, simplify_timeout=0)
+    with pytest.raises(
+        ValueError, match=r"digits must be ≥ 20 so that round-off stays far below the threshold, got 19"
+    ):
+        equivalent(x, x, domain=box, digits=19, simplify_timeout=0)
+
+
+def test_a_difference_hidden_in_the_round_off_at_a_zero_is_measured_again_and_seen_in_full(monkeypatch):
+    """At x = 1 the reference sin(πx) is round-off (≈ 1e-61 at 60 digits, ν ≈ 1e-31 from its 30-digit value). A
+    candidate 1e-40 there differs by ≈ 1e-40/ν ≈ 1e-9 of that round-off: above the threshold, so the point is
+    measured again at 120/60 digits, where ν ≈ 1e-61 and the difference is the whole value (error ≈ 1)."""
+    spike = -sp.sin(sp.pi * (x - 1)) + sp.Float("1e-40") * sp.exp(-(10**6) * (x - 1) ** 2)
+    draw = _columns(x=np.where(np.arange(N) % 2 == 0, 1.0, np.linspace(0.1, 0.9, N)))
+    verdict = equivalent(spike, sp.sin(sp.pi * x), domain=draw, simplify_timeout=0)
+    assert verdict.level != "exact" and verdict.max_error == pytest.approx(1.0), verdict
+    # without escalation the same point is judged against the 30-digit round-off only
+    monkeypatch.setattr(equivalence, "ESCALATIONS", 0)
+    unescalated = equivalent(spike, sp.sin(sp.pi * x), domain=draw, simplify_timeout=0)
+    assert 1e-11 < unescalated.max_error < 1e-7, unescalated
