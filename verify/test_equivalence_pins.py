@@ -38,11 +38,12 @@ def _columns(**columns):
 def test_the_affine_fit_is_the_least_squares_line_weighted_by_the_local_scale():
     """k, c0 minimise Σ ((c_i − k·r_i − c0) / s_i)² with s_i = max(|c_i|, |r_i|, ν_i), and weight 1 where s_i = 0.
 
-    The table mixes points where each of |c_i|, |r_i|, ν_i is the largest, and one point where all three are 0, so
-    that every part of the weight matters; numpy's least squares on the rows divided by s_i is the reference."""
-    r = [0.0, 1.0, 2.0, 3.0, 5.0, 0.25, -4.0]
-    c = [0.0, 2.5, 3.0, 7.5, 9.0, 0.4, -6.0]
-    nu = [0.0, 0.0, 1e-3, 0.0, 0.0, 2.0, 0.0]
+    The table mixes points where each of |c_i|, |r_i|, ν_i is the largest (alone or not, above and below 1), and one
+    point where all three are 0, so that every part of the weight matters; numpy's least squares on the rows divided by s_i is the reference."""
+    # the last three points: only c ≠ 0 (and below 1), only r ≠ 0, only ν ≠ 0
+    r = [0.0, 1.0, 2.0, 3.0, 5.0, 0.25, -4.0, 0.0, 1.5, 0.0]
+    c = [0.0, 2.5, 3.0, 7.5, 9.0, 0.4, -6.0, 0.7, 0.0, 0.0]
+    nu = [0.0, 0.0, 1e-3, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.3]
     s = np.array([max(abs(a), abs(b), n) for a, b, n in zip(c, r, nu, strict=True)])
     s[s == 0] = 1.0  # the documented weight 1 where the values and their round-off are all 0
     design = np.column_stack([r, np.ones(len(r))]) / s[:, None]
@@ -62,6 +63,20 @@ def test_the_affine_fit_is_the_least_squares_line_weighted_by_the_local_scale():
     assert float(c0) == pytest.approx(c0_ref, rel=1e-12)
     assert float(residual) == pytest.approx(float(expected), rel=1e-12)
     assert float(residual) > 0.05  # the table is not on a line: the fit is a compromise the weights decide
+
+
+def test_the_held_out_r2_is_one_minus_the_residual_over_the_total_sum_of_squares():
+    """R² = 1 − Σ(c − r)² / Σ(r − mean r)² on the held-out points (here the sampler gives the same points again),
+    computed with numpy; for a constant reference it is 1 when the candidate equals it and −inf otherwise."""
+    xs = np.linspace(0.0, 1.0, N)
+    verdict = equivalent(x + x**3 / 10, x, domain=_columns(x=xs), simplify_timeout=0)
+    c_values, r_values = xs + xs**3 / 10, xs
+    expected = 1 - np.sum((c_values - r_values) ** 2) / np.sum((r_values - r_values.mean()) ** 2)
+    assert verdict.r2 == pytest.approx(expected, rel=1e-12) and 0.9 < verdict.r2 < 0.999
+    assert verdict.level == "none"  # not affine (x³), R² under 0.999
+    constant = _columns(x=xs)
+    assert equivalent(sp.Integer(3), sp.Integer(3) + 0 * x, domain=constant, simplify_timeout=0).r2 == 1.0
+    assert equivalent(sp.Integer(4), sp.Integer(3) + 0 * x, domain=constant, simplify_timeout=0).r2 == float("-inf")
 
 
 def test_a_candidate_undefined_at_some_points_gets_no_affine_fit():
