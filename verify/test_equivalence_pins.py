@@ -438,3 +438,22 @@ def test_a_difference_hidden_in_the_round_off_at_a_zero_is_measured_again_and_se
     monkeypatch.setattr(equivalence, "ESCALATIONS", 0)
     unescalated = equivalent(spike, sp.sin(sp.pi * x), domain=draw, simplify_timeout=0)
     assert 1e-11 < unescalated.max_error < 1e-7, unescalated
+
+
+def test_an_affine_image_that_crosses_zero_at_a_sample_point_is_up_to_constants():
+    """2x − 3 against x, with x = 1.5 (where 2x − 3 = 0) among the points: there the fitted value k·1.5 + c0 is
+    round-off of terms of size 3, and the residual is judged against that round-off (10⁻³⁰·(|k·r| + |c0|)), not
+    against the value 0 — else an exact affine image would be refused wherever it crosses zero."""
+    xs = np.linspace(0.5, 2.5, N)
+    xs[::8] = 1.5
+    verdict = equivalent(2 * x - 3, x, domain=_columns(x=xs), simplify_timeout=0)
+    assert verdict.level == "up_to_constants" and verdict.residual < 1e-28, verdict
+    assert verdict.scale == pytest.approx(2.0, rel=1e-14) and verdict.offset == pytest.approx(-3.0, rel=1e-14)
+
+
+def test_a_constant_candidate_has_scale_zero_and_its_value_as_offset():
+    """A constant is no scaled image of a varying reference: k is set to 0 (c0 is then the constant itself), and
+    the level cannot be up_to_constants."""
+    verdict = equivalent(sp.Integer(5) + 0 * x, x, domain={"x": (0.5, 2.5)}, simplify_timeout=0)
+    assert verdict.scale == 0.0 and verdict.offset == pytest.approx(5.0, rel=1e-14)
+    assert verdict.level == "none"
