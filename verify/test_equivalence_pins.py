@@ -457,3 +457,36 @@ def test_a_constant_candidate_has_scale_zero_and_its_value_as_offset():
     verdict = equivalent(sp.Integer(5) + 0 * x, x, domain={"x": (0.5, 2.5)}, simplify_timeout=0)
     assert verdict.scale == 0.0 and verdict.offset == pytest.approx(5.0, rel=1e-14)
     assert verdict.level == "none"
+
+
+def test_a_difference_below_the_threshold_is_exact_and_reported():
+    """x·(1 + 10⁻¹⁶) against x: a relative difference below the 1e-15 threshold is not resolved (exact), and the
+    verdict reports it: δ/(1 + δ) at every point."""
+    verdict = equivalent(x * (1 + sp.Rational(1, 10**16)), x, domain={"x": (1.0, 2.0)}, simplify_timeout=0)
+    assert verdict.level == "exact"
+    assert verdict.max_error == pytest.approx(1e-16 / (1 + 1e-16), rel=1e-9)
+
+
+def test_too_few_defined_points_in_the_first_draw_is_refused_even_if_the_held_out_draw_is_fine():
+    bad = np.full(N, -0.5)
+    bad[1::2][:99] = np.linspace(0.1, 2.0, 99)
+    draws = iter([bad, np.linspace(0.1, 2.0, N)])
+    with pytest.raises(ValueError, match=r"undefined \(not finite or not real\) at 157 of 256 points of the domain"):
+        equivalent(ROOT_OF_X, ROOT_OF_X, domain=lambda rng, n: {"x": next(draws)}, simplify_timeout=0)
+
+
+@pytest.mark.parametrize("bad", [sp.nan, x + sp.zoo, -sp.oo, x - sp.oo], ids=["nan", "zoo", "-oo", "x-oo"])
+def test_nan_and_every_infinity_are_refused(bad):
+    with pytest.raises(ValueError, match="contains nan or an infinity"):
+        equivalent(bad, x, domain={"x": (0.0, 1.0)}, simplify_timeout=0)
+
+
+def test_errors_name_the_wrong_type_and_the_way_out():
+    with pytest.raises(TypeError, match=r"candidate must be a SymPy expression, an Eq or a string, got list"):
+        equivalent([1, 2], x, domain={"x": (0.0, 1.0)}, simplify_timeout=0)
+    message = (
+        r"with a sampler domain, candidate and reference cannot both be strings: the symbols they may use are "
+        r"unknown; pass one of them as a SymPy expression, or give a box domain \{name: \(lo, hi\)\}"
+    )
+    with pytest.raises(ValueError, match=message):
+        equivalent("a", "a", domain=lambda rng, n: {"a": rng.uniform(1, 2, n)}, simplify_timeout=0)
