@@ -214,6 +214,23 @@ def test_run_law_runs_every_check_under_the_fault_given(monkeypatch):
     assert [c.name for c in run_law(law)] == list(CHECKS[law])
 
 
+def test_run_law_and_run_check_default_to_seed_0_without_a_fault(scratch_law, monkeypatch):
+    # the committed pages are made at seed 0 (`lawbook report`), and a bare call must reproduce them
+    seen = []
+
+    def echo(seed, fault):
+        seen.append((seed, fault))
+        return True, f"seed {seed}", {}
+
+    import verify.suite
+
+    registered = check(scratch_law, "echo", faults={"law": 1e-3})(echo)
+    monkeypatch.setattr(verify.suite, "CHECKS", {scratch_law: {"echo": registered}})  # the loaded table is frozen
+    assert [c.summary for c in run_law(scratch_law)] == ["seed 0"]
+    assert run_check(scratch_law, "echo").summary == "seed 0"
+    assert seen == [(0, NO_FAULT), (0, NO_FAULT)]
+
+
 # ---- shared helpers -----------------------------------------------------------------------------------------------
 
 
