@@ -22,12 +22,8 @@ LAW = "forgetting_task_distance"
 REPORT = Path(__file__).resolve().parents[1] / "reports" / f"{LAW}.md"
 
 
-@pytest.fixture(scope="module")
-def continual():
-    return run_check(LAW, "continual_3_tasks", seed=0)
-
-
-def test_continual_evidence_agrees_with_its_summary_and_the_law(continual):
+def test_continual_evidence_agrees_with_its_summary_and_the_law():
+    continual = run_check(LAW, "continual_3_tasks", seed=0)
     ev = continual.evidence
     final, predicted = np.asarray(ev["final_losses"]), np.asarray(ev["predicted"])
     assert final.shape == predicted.shape == (3, 3)  # (phase j, task i)
@@ -43,7 +39,8 @@ def test_continual_evidence_agrees_with_its_summary_and_the_law(continual):
     assert f"c_i = {np.round(c, 6).tolist()}" in continual.summary
 
 
-def test_continual_figure_shows_three_phases_with_the_law_plateaus(continual):
+def test_continual_figure_shows_three_phases_with_the_law_plateaus():
+    continual = run_check(LAW, "continual_3_tasks", seed=0)
     curves = curves_for(LAW, [continual])
     assert curves is continual.evidence["curves"]  # the law's figure is this check's explicit curves
     caption = f"*{curves.title}*"
