@@ -171,3 +171,49 @@ def test_regime_figure_is_the_first_draw_at_eps_001_and_s_1():
     assert 1 / (1 + (1 / lam1 - 1) * np.exp(-2 * window.hi)) == pytest.approx(0.5, rel=1e-12)
     assert window.inside == "eq. 15 claimed: t ≤ t_half(λ1), error ≤ 0.5·(λ2/λ1)·s"
     assert window.outside == f"t > t_half(λ1): not claimed; eq. 15 → s·a1/(a1 + a2) = {published[-1, 0]:.2f}"
+
+
+# -- the verdicts, claim by claim, at their tolerances -----------------------------------------------------------
+PEAK_ROWS = [(1e-3, 7.2e-8, 7.3e-8), (0.45, 2.7, 2.8)]
+
+
+def test_peak_verdict_accepts_every_claim_at_exactly_its_tolerance():
+    """The tolerances are inclusive: t_peak at 1e-9, |b_peak| at 1e-12 and each published error at its bound
+    times (1 + 1e-6) (the bound's round-off allowance) all pass."""
+    rows = [(e, b * (1 + 1e-6), b) for e, _, b in PEAK_ROWS]
+    assert dec._peak_verdict(1e-9, 1e-12, rows) is True
+
+
+@pytest.mark.parametrize(
+    ("worst_exact", "worst_b", "rows"),
+    [
+        (np.nextafter(1e-9, 1), 0.0, PEAK_ROWS),  # the exact t_peak one ulp over its tolerance, alone
+        (0.0, np.nextafter(1e-12, 1), PEAK_ROWS),  # |b_peak| one ulp over, alone
+        # the first ε's published error just past its allowance, the last ε well inside: every ε counts
+        (0.0, 0.0, [(1e-3, np.nextafter(7.3e-8 * (1 + 1e-6), 1), 7.3e-8), (0.45, 2.7, 2.8)]),
+        (0.0, 0.0, [(1e-3, 7.2e-8, 7.3e-8), (0.45, 1.5 * 2.8, 2.8)]),  # the last ε 1.5× its bound
+    ],
+)
+def test_peak_verdict_fails_on_any_single_claim_past_its_tolerance(worst_exact, worst_b, rows):
+    assert not dec._peak_verdict(worst_exact, worst_b, rows)
+
+
+def test_regime_verdict_accepts_the_window_bound_with_equality_and_the_limit_within_1e_6():
+    """(i) is inclusive at SIGMOID_WINDOW_COEFF = 0.5; (ii) accepts a grid max within 1e-6 of the limit either
+    side (|o − 1| is a multiple of 2⁻⁵² near 1 and never equals the double 1e-6, so no input sits on (ii)'s edge)."""
+    per_eps = [(np.array([0.2, 0.5]), np.array([1 - 9.99e-7, 1 + 9.99e-7])), (np.array([0.0]), np.array([1.0]))]
+    assert dec._regime_verdict(per_eps) is True
+
+
+@pytest.mark.parametrize(
+    "per_eps",
+    [
+        # the first ε's window error one ulp over 0.5, the last ε fine: every ε counts
+        [(np.array([0.1, np.nextafter(0.5, 1)]), np.array([1.0, 1.0])), (np.array([0.0]), np.array([1.0]))],
+        # the first ε's all-t max 2e-6 off its limit, on one draw of two
+        [(np.array([0.1, 0.1]), np.array([1.0, 1 + 2e-6])), (np.array([0.0]), np.array([1.0]))],
+        [(np.array([0.1]), np.array([1.0])), (np.array([0.0]), np.array([1 - 2e-6]))],  # the last ε, below 1
+    ],
+)
+def test_regime_verdict_fails_when_one_eps_breaks_one_claim(per_eps):
+    assert not dec._regime_verdict(per_eps)
