@@ -200,3 +200,11 @@ def test_two_by_two_gd_fails_a_gd_more_accurate_than_its_derived_error():
     assert check.evidence["agreement"].passed
     assert not check.passed
     assert "0.857" in check.summary
+
+
+def test_two_by_two_odes_passes_at_every_seed():
+    # the 20 mpmath points are drawn inside the law's box with M0 ≻ 0 (|b0| < ½√(a1·a2)) for any seed
+    for seed in range(8):
+        check = run_check("decoupling_2x2", "solution_satisfies_odes", seed=seed)
+        assert check.passed, (seed, check.summary)
+        assert check.evidence["riccati_residual"] < 1e-25
