@@ -10,7 +10,14 @@ import numpy as np
 
 from theory.riccati_continual import continual_qqt
 from verify.suite import Fault, run_check
-from verify.suite.riccati_continual import DURATION, _qqt_of, clocked_theory, continual_setup
+from verify.suite.riccati_continual import (
+    DURATION,
+    _qqt_of,
+    clocked_theory,
+    compare_with_gd,
+    continual_setup,
+    exact_theory,
+)
 
 
 def _gram_by_blocks(W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
@@ -81,3 +88,12 @@ def test_richardson_check_at_seed_9_measures_the_redrawn_sequence_and_says_so():
     assert result.extrapolation == 2
     for eta, err in zip(result.etas, result.max_abs_error, strict=True):
         assert f"η={eta:g}: {err:.3g} " in check.summary
+
+
+def test_compare_with_gd_defaults_to_the_sequence_of_seed_0():
+    """The registered checks' committed rows are at seed 0, and so is `compare_with_gd` called without a seed."""
+    result = compare_with_gd(exact_theory)
+    setup = continual_setup(0)
+    q0 = _gram_by_blocks(setup.W1, setup.W2).ravel()
+    for series in result.series:
+        np.testing.assert_allclose(series.simulated[0], q0, rtol=0, atol=1e-12)
