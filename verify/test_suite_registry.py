@@ -265,3 +265,11 @@ def test_richardson_text_gives_the_measured_constant_against_the_bound():
         "err/(η³ s⁴) = 0.125, 0.125 (bound 1.5)"
     )
     assert richardson_text(result, 0.75, 2.0, name="σ").endswith("err/(η³ σ⁴) = 0.125, 0.125 (bound 0.75)")
+
+
+def test_a_fault_whose_kind_and_size_disagree_is_refused_with_the_rule():
+    for kind, size in (("none", 1e-6), ("clock", 0.0)):
+        with pytest.raises(
+            ValueError, match=r"^a fault of kind 'none' has size 0, and a planted fault a nonzero size$"
+        ):
+            Fault(kind, size)
