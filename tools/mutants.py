@@ -292,21 +292,6 @@ def patch_mutmut() -> None:
     visitor._lawbook_dataclasses = True
 
 
-def test_durations(reports: Sequence[tuple[str, float]]) -> dict[str, float]:
-    """The wall time of each test: the sum of its setup, call and teardown phases, from (nodeid, duration) reports.
-
-    mutmut 3.3.1 keeps only the duration of a test's last report (its teardown, ≈ 0 s), so every mutant's time
-    estimate was ≈ 0, its limits those of a test that takes no time, and its tests were ordered by teardown time.
-
-    >>> test_durations([("t::a", 0.5), ("t::a", 2.0), ("t::a", 0.25), ("t::b", 0.125)])
-    {'t::a': 2.75, 't::b': 0.125}
-    """
-    total: dict[str, float] = {}
-    for nodeid, duration in reports:
-        total[nodeid] = total.get(nodeid, 0.0) + duration
-    return total
-
-
 def wall_limit(estimate: float) -> float:
     """Seconds of wall time after which a mutant's child is stopped as a timeout: mutmut's rule, 15 × (estimate + 1),
     where the estimate is the clean wall time of that mutant's own tests.
@@ -321,7 +306,8 @@ def patch_mutmut_timing() -> None:
     """Make mutmut 3.3.1's timeouts mean what they say (idempotent): two bugs made "timeout" a verdict of load.
 
     1. Test durations: its stats collector stores each report phase's duration, so the teardown's overwrites the
-       test's (`test_durations`). Every estimate was ≈ 0: CPU limit 30 s, wall limit 15 s, whatever the tests cost.
+       test's: every estimate was ≈ 0 (CPU limit 30 s, wall limit 15 s, whatever the tests cost). Here a test's
+       duration is the sum of its setup, call and teardown.
     2. The wall-clock watchdog compares every running child with the estimate of every mutant of its file (a loop
        variable leaks into the inner loop), so a child was stopped at the smallest estimate in the file. Here each
        child is held to its own mutant's estimate (`wall_limit`).
@@ -342,13 +328,14 @@ def patch_mutmut_timing() -> None:
 
     class Durations:
         def __init__(self) -> None:
-            self.reports: list[tuple[str, float]] = []
+            self.total: dict[str, float] = {}
 
         @pytest.hookimpl(hookwrapper=True)
         def pytest_runtest_makereport(self, item: object, call: object):  # type: ignore[no-untyped-def]
-            yield
-            self.reports.append((item.nodeid, call.duration))  # type: ignore[attr-defined]
-            mutmut.duration_by_test[item.nodeid] = test_durations(self.reports)[item.nodeid]  # type: ignore[attr-defined]
+            yield  # after mutmut's own hook, which stored this phase's duration alone
+            nodeid = item.nodeid  # type: ignore[attr-defined]
+            self.total[nodeid] = self.total.get(nodeid, 0.0) + call.duration  # type: ignore[attr-defined]
+            mutmut.duration_by_test[nodeid] = self.total[nodeid]
 
     execute = mm.PytestRunner.execute_pytest
 
