@@ -118,9 +118,13 @@ def test_reversal_gd_records_the_0_05_grid_up_to_t_4_and_labels_the_figure():
         # GD follows u(t) to O(η): within a few η of the hand-derived law
         np.testing.assert_allclose(series.theory, _reversal_u(series.t, np.array([2.0, 1.0, 0.5])), atol=1e-12)
         assert np.abs(series.simulated - series.theory).max() < 10 * series.eta
-    ylabel = "strength along the old mode ũ_αᵀW2W1ṽ_α"
+    _assert_figure_ylabel("reversal_saddle", check, "strength along the old mode ũ_αᵀW2W1ṽ_α")
+
+
+def _assert_figure_ylabel(law: str, check, ylabel: str) -> None:
+    """The check's evidence names the y axis, and that label reaches the law's figure (`curves_for`)."""
     assert check.evidence["ylabel"] == ylabel
-    figure = curves_for("reversal_saddle", [check])
+    figure = curves_for(law, [check])
     assert figure is not None and figure.ylabel == ylabel
 
 
@@ -132,10 +136,7 @@ def test_two_by_two_gd_records_the_0_05_grid_up_to_t_8_and_labels_the_figure():
     for series in result.series:
         np.testing.assert_allclose(series.t, np.arange(161) * 0.05, rtol=0, atol=1e-12)
         assert series.simulated.shape == series.theory.shape == (161, 12)  # m11, m12, m22 of 4 networks
-    ylabel = "M = ŨᵀW2W1Ṽ entries (m11, m12, m22)"
-    assert check.evidence["ylabel"] == ylabel
-    figure = curves_for("decoupling_2x2", [check])
-    assert figure is not None and figure.ylabel == ylabel
+    _assert_figure_ylabel("decoupling_2x2", check, "M = ŨᵀW2W1Ṽ entries (m11, m12, m22)")
 
 
 def test_two_by_two_vs_theorem_records_the_error_the_summary_prints():
