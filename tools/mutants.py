@@ -564,13 +564,16 @@ def _run(paths: Sequence[str], tests: Sequence[str], globs: Sequence[str], desel
     # previous version of each test, so a narrowed run on other modules would find no test (or too few) for their
     # functions and report false survivors. Every run collects it afresh.
     (ROOT / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    mutated = {p.as_posix() for p in mm.walk_source_files()} - set(mutmut.config.do_not_mutate)
+    # The digests of the source that mutmut copies now, not of the source after the run: a function edited while the
+    # run goes on must not be credited with the results of its old body.
+    digests_at_start = {module: function_digests((ROOT / module).read_text()) for module in mutated}
     mm._run(list(globs), 1)
     ledger = load_ledger()
-    mutated = {p.as_posix() for p in mm.walk_source_files()} - set(mutmut.config.do_not_mutate)
     for module, codes in read_meta(ROOT / "mutants").items():
         if module not in mutated:
             continue
-        digests = function_digests((ROOT / module).read_text())
+        digests = digests_at_start[module]
         entry = merge_run(ledger.get(module), digests, codes, tests or mutmut.config.tests_dir, globs)
         write_ledger_entry(module, entry)
 
