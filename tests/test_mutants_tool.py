@@ -3,6 +3,7 @@
 import ast
 import doctest
 import importlib.util
+import os
 import pathlib
 
 import pytest
@@ -206,3 +207,109 @@ def test_the_watchdog_holds_each_child_to_its_own_estimate():
         for child in (slow, fast):
             child.kill()
             child.wait()
+
+
+def _entry(digests, codes, equivalent=None, runs=None):
+    return {"function_sha256": digests, "exit_codes": codes, "runs": runs or [], "equivalent": equivalent or {}}
+
+
+def test_ledger_merge_takes_an_edited_function_with_its_results_and_keeps_both_branches_runs():
+    base = _entry({"x_f": "a", "x_g": "b"}, {"m.x_f__mutmut_1": 0, "m.x_g__mutmut_1": 0})
+    # ours edited f (its results reset to the new body's run); theirs killed g's mutant with a new test
+    ours = _entry({"x_f": "a2", "x_g": "b"}, {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 0, "m.x_g__mutmut_1": 0})
+    ours["runs"] = [{"tests": ["t1.py"], "globs": []}]
+    theirs = _entry({"x_f": "a", "x_g": "b"}, {"m.x_f__mutmut_1": 0, "m.x_g__mutmut_1": 1})
+    theirs["runs"] = [{"tests": ["t2.py"], "globs": []}]
+    entry, choices = mutants.merge_ledgers(base, ours, theirs)
+    assert entry["function_sha256"] == {"x_f": "a2", "x_g": "b"}
+    assert entry["exit_codes"] == {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 0, "m.x_g__mutmut_1": 1}
+    assert entry["runs"] == [{"tests": ["t1.py"], "globs": []}, {"tests": ["t2.py"], "globs": []}]
+    assert choices == []
+    # the same from the other side: theirs' edit of f wins over ours' unchanged body
+    entry, _ = mutants.merge_ledgers(base, theirs, ours)
+    assert entry["function_sha256"]["x_f"] == "a2" and entry["exit_codes"]["m.x_f__mutmut_2"] == 0
+
+
+def test_ledger_merge_of_one_mutant_rerun_on_both_branches_keeps_the_stronger_outcome():
+    base = _entry({"x_f": "a"}, {"m.x_f__mutmut_1": None, "m.x_f__mutmut_2": 36, "m.x_f__mutmut_3": 1})
+    ours = _entry({"x_f": "a"}, {"m.x_f__mutmut_1": 0, "m.x_f__mutmut_2": 0, "m.x_f__mutmut_3": 1})
+    theirs = _entry({"x_f": "a"}, {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 36, "m.x_f__mutmut_3": 0})
+    entry, _ = mutants.merge_ledgers(base, ours, theirs)
+    # 1: both re-ran, killed beats survived; 2: only ours re-ran (a pre-fix timeout survived), ours is the news;
+    # 3: only theirs re-ran and it survived (a narrower test set): the latest result stands
+    assert entry["exit_codes"] == {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 0, "m.x_f__mutmut_3": 0}
+
+
+def test_ledger_merge_reports_a_function_edited_on_both_branches_and_conflicting_reasons():
+    base = _entry({"x_f": "a"}, {"m.x_f__mutmut_1": 0}, {"m.x_f__mutmut_1": "old", "m.x_f__mutmut_9": "gone"})
+    ours = _entry({"x_f": "a2"}, {"m.x_f__mutmut_1": 1}, {"m.x_f__mutmut_1": "mine", "m.x_f__mutmut_9": "gone"})
+    theirs = _entry({"x_f": "a3"}, {"m.x_f__mutmut_1": 0}, {"m.x_f__mutmut_1": "theirs"})
+    entry, choices = mutants.merge_ledgers(base, ours, theirs)
+    assert entry["function_sha256"] == {"x_f": "a2"} and entry["exit_codes"] == {"m.x_f__mutmut_1": 1}
+    # a verdict that theirs deleted is deleted; the two rewritten reasons are a choice, named
+    assert entry["equivalent"] == {"m.x_f__mutmut_1": "mine"}
+    assert choices == [
+        "x_f: edited on both branches; kept ours",
+        "m.x_f__mutmut_1: two different equivalence reasons; kept ours",
+    ]
+
+
+def test_gitattributes_names_the_ledger_merge_driver_that_the_tool_implements():
+    # .gitattributes routes the ledger files to the driver; `git config merge.mutants-ledger.driver` (README of
+    # tools/mutants.py) turns it on. Without the config git falls back to its text merge.
+    lines = (ROOT / ".gitattributes").read_text().splitlines()
+    assert "tools/mutants_results/**/*.json merge=mutants-ledger" in lines
+    assert "merge-ledger %O %A %B" in mutants.__doc__
+
+
+def test_merge_driver_writes_the_merged_entry_into_ours(tmp_path):
+    import json
+
+    base = _entry({"x_f": "a"}, {"m.x_f__mutmut_1": 0, "m.x_f__mutmut_2": 0})
+    ours = _entry({"x_f": "a"}, {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 0})
+    theirs = _entry({"x_f": "a"}, {"m.x_f__mutmut_1": 0, "m.x_f__mutmut_2": 1})
+    paths = []
+    for name, entry in (("O", base), ("A", ours), ("B", theirs)):
+        paths.append(tmp_path / name)
+        paths[-1].write_text(json.dumps(entry))
+    assert mutants.main(["merge-ledger", *map(str, paths)]) == 0
+    merged = json.loads(paths[1].read_text())
+    assert merged["exit_codes"] == {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 1}
+    paths[2].write_text("")
+    assert mutants.main(["merge-ledger", *map(str, paths)]) == 1
+
+
+def test_git_merge_of_two_branches_that_reran_one_module_uses_the_driver(tmp_path):
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True, env={**os.environ, **env})
+
+    ledger = tmp_path / "tools" / "mutants_results" / "theory" / "m.py.json"
+    ledger.parent.mkdir(parents=True)
+
+    def write(codes):
+        ledger.write_text(json.dumps(_entry({"x_f": "a"}, codes), indent=1) + "\n")
+
+    git("init", "-q", "-b", "main")
+    shutil.copy(ROOT / ".gitattributes", tmp_path / ".gitattributes")
+    driver = f"{sys.executable} {ROOT / 'tools' / 'mutants.py'} merge-ledger %O %A %B"
+    git("config", "merge.mutants-ledger.driver", driver)
+    write({"m.x_f__mutmut_1": 0, "m.x_f__mutmut_2": 0})
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    git("checkout", "-qb", "other")
+    write({"m.x_f__mutmut_1": 0, "m.x_f__mutmut_2": 1})
+    git("commit", "-qam", "theirs")
+    git("checkout", "-q", "main")
+    write({"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 0})
+    git("commit", "-qam", "ours")
+    git("merge", "-q", "--no-edit", "other")  # a text merge of these adjacent lines would conflict
+    assert json.loads(ledger.read_text())["exit_codes"] == {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 1}

@@ -24,6 +24,13 @@ mutants count as not run. The score counts a mutant as caught when it was
 killed or timed out (a mutant that makes a test hang is detected by the per-test timeout), and leaves out the mutants
 listed as equivalent (no test can kill a mutant that computes the same thing) and those no test reaches.
 
+Branches that ran mutants of the same module each change its ledger file. `.gitattributes` routes these files to a
+three-way merge that works mutant by mutant (`merge_ledgers`); turn it on once per clone with
+
+    git config merge.mutants-ledger.driver "python tools/mutants.py merge-ledger %O %A %B"
+
+(without it, git merges the JSON as text and usually reports a conflict).
+
 The pure part of the report is testable without mutmut:
 
 >>> outcome_of_exit_code(1), outcome_of_exit_code(0), outcome_of_exit_code(33), outcome_of_exit_code(-24)
@@ -237,6 +244,106 @@ def write_ledger_entry(module: str, entry: Mapping, ledger_dir: Path = LEDGER_DI
     path = ledger_path(module, ledger_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(entry, indent=1, ensure_ascii=False) + "\n")
+
+
+_RANK = {"killed": 4, "timeout": 3, "survived": 2, "no tests": 1, "other": 0}
+
+
+def _rank(code: int | None) -> int:
+    return -1 if code is None else _RANK[outcome_of_exit_code(code)]
+
+
+def _three_way(base: object, ours: object, theirs: object) -> object:
+    """The side that changed (theirs when both did): the usual rule of a three-way merge for one value."""
+    return theirs if ours == base else ours
+
+
+def merge_ledgers(base: Mapping | None, ours: Mapping, theirs: Mapping) -> tuple[dict, list[str]]:
+    """Three-way merge of one module's ledger entry from two branches; returns the entry and what needed a choice.
+
+    Per function, the body whose digest changed wins, with its mutants' codes (a branch that edited a function reset
+    its results). Where both branches hold the same body, each mutant's code is merged three-way; when both re-ran
+    it, the stronger outcome wins (killed > timeout > survived > no tests): tests are only ever added, so a mutant
+    that one branch's tests kill is killed by the union. Runs are united; verdicts on equivalent mutants are merged
+    key by key. A function that both branches edited keeps ours and is reported (its results go stale when the merged
+    source differs from both, and the report then counts its mutants as not run).
+
+    >>> base = {"function_sha256": {"x_f": "a"}, "exit_codes": {"m.x_f__mutmut_1": 0, "m.x_f__mutmut_2": 0},
+    ...         "runs": [], "equivalent": {}}
+    >>> ours = {**base, "exit_codes": {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 0}, "runs": [{"tests": ["a.py"]}]}
+    >>> theirs = {**base, "exit_codes": {"m.x_f__mutmut_1": 0, "m.x_f__mutmut_2": 1},
+    ...           "equivalent": {"m.x_f__mutmut_3": "same value"}}
+    >>> entry, choices = merge_ledgers(base, ours, theirs)
+    >>> entry["exit_codes"], entry["equivalent"], choices
+    ({'m.x_f__mutmut_1': 1, 'm.x_f__mutmut_2': 1}, {'m.x_f__mutmut_3': 'same value'}, [])
+    """
+    base = base or {"function_sha256": {}, "exit_codes": {}, "runs": [], "equivalent": {}}
+    choices: list[str] = []
+    sides = (base, ours, theirs)
+    by_function: list[dict[str, dict[str, int | None]]] = []
+    for side in sides:
+        grouped: dict[str, dict[str, int | None]] = {}
+        for name, code in side["exit_codes"].items():
+            grouped.setdefault(function_of(name), {})[name] = code
+        by_function.append(grouped)
+    digests: dict[str, str] = {}
+    codes: dict[str, int | None] = {}
+    functions = set(ours["function_sha256"]) | set(theirs["function_sha256"])
+    for function in sorted(functions):
+        d_base, d_ours, d_theirs = (side["function_sha256"].get(function) for side in sides)
+        c_base, c_ours, c_theirs = (grouped.get(function, {}) for grouped in by_function)
+        if d_ours != d_theirs:
+            if d_ours not in (d_base, None) and d_theirs not in (d_base, None):
+                choices.append(f"{function}: edited on both branches; kept ours")
+            take_theirs = d_theirs is not None and (d_ours is None or d_ours == d_base)
+            digests[function] = d_theirs if take_theirs else d_ours
+            codes.update(c_theirs if take_theirs else c_ours)
+            continue
+        digests[function] = d_ours
+        if d_base != d_ours:
+            c_base = {}
+        for name in sorted(set(c_ours) | set(c_theirs)):
+            old = c_base.get(name)
+            mine, other = c_ours.get(name, old), c_theirs.get(name, old)
+            if mine != old and other != old:
+                codes[name] = max(mine, other, key=_rank)
+            else:
+                codes[name] = _three_way(old, mine, other)
+    runs = list(ours["runs"]) + [run for run in theirs["runs"] if run not in ours["runs"]]
+    equivalent: dict[str, str] = {}
+    for name in sorted(set(base["equivalent"]) | set(ours["equivalent"]) | set(theirs["equivalent"])):
+        old, mine, other = (side["equivalent"].get(name) for side in sides)
+        if mine is not None and other is not None and mine != other and old not in (mine, other):
+            choices.append(f"{name}: two different equivalence reasons; kept ours")
+            reason = mine
+        else:
+            reason = _three_way(old, mine, other)
+        if reason is not None:
+            equivalent[name] = reason
+    entry = {
+        "function_sha256": digests,
+        "exit_codes": dict(sorted(codes.items())),
+        "runs": runs,
+        "equivalent": equivalent,
+    }
+    return entry, choices
+
+
+def _merge_driver(base_path: Path, ours_path: Path, theirs_path: Path) -> int:
+    """git merge driver: `python tools/mutants.py merge-ledger %O %A %B` writes the merged entry into %A."""
+    sides = []
+    for path in (base_path, ours_path, theirs_path):
+        text = path.read_text() if path.exists() else ""
+        sides.append(json.loads(text) if text.strip() else None)
+    base, ours, theirs = sides
+    if ours is None or theirs is None:
+        print(f"merge-ledger: {ours_path if ours is None else theirs_path} is empty; merge it by hand", file=sys.stderr)
+        return 1
+    entry, choices = merge_ledgers(base, ours, theirs)
+    for choice in choices:
+        print(f"merge-ledger: {choice}", file=sys.stderr)
+    ours_path.write_text(json.dumps(entry, indent=1, ensure_ascii=False) + "\n")
+    return 0
 
 
 def read_meta(mutants_dir: Path) -> dict[str, dict[str, int | None]]:
@@ -609,6 +716,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--deselect", nargs="*", default=[], help="test ids to leave out (e.g. one failing on the branch)"
     )
     p_run.add_argument("globs", nargs="*", help="mutant-name globs, e.g. 'theory.modes.*' (default: all)")
+    p_merge = sub.add_parser(
+        "merge-ledger", help="git merge driver for ledger files: merge-ledger %%O %%A %%B (see .gitattributes)"
+    )
+    p_merge.add_argument("base", type=Path)
+    p_merge.add_argument("ours", type=Path, help="written with the merged entry")
+    p_merge.add_argument("theirs", type=Path)
     p_report = sub.add_parser("report", help="write the summary of mutmut's results")
     p_report.add_argument("--out", type=Path, default=ROOT / "reports" / "mutants.md")
     p_report.add_argument("--ledger", type=Path, default=LEDGER_DIR, help="the results ledger (one JSON per module)")
@@ -621,6 +734,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         tests, globs = split_tests_and_globs(args.tests, args.globs)
         _run(args.paths, tests, globs, args.deselect)
         return 0
+    if args.command == "merge-ledger":
+        return _merge_driver(args.base, args.ours, args.theirs)
     ledger = load_ledger(args.ledger)
     if not ledger:
         raise SystemExit(f"no mutation results in {args.ledger}: run `python tools/mutants.py run` first")
