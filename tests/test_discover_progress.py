@@ -139,3 +139,25 @@ def test_a_problem_passes_progress_on() -> None:
     found = get_problem("forgetting_task_distance").run("sindy", seed=0, budget=Budget.quick(), progress=events.append)
     assert events[0].stage == "start" and events[-1].stage == "done"
     assert events[-1].best_loss == found.pareto[-1].loss
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, ValueError])
+def test_an_exception_in_the_progress_callback_stops_the_search_and_reaches_the_caller(
+    table: pd.DataFrame, error: type[BaseException]
+) -> None:
+    # Operon ends its search when the callback raises but then returns normally and drops the exception: without
+    # lawbook re-raising it, Ctrl-C during a search (Python raises KeyboardInterrupt inside the callback) truncated
+    # the search silently and the partial front came back as the result.
+    engine = get_backend("operon")
+    settings = engine.settings(seed=0, budget=Budget(generations=40, population_size=50, max_length=10))
+    steps: list[int] = []
+
+    def callback(event: ProgressEvent) -> None:
+        steps.append(event.step)
+        if event.step == 3:
+            raise error("stop here")
+
+    X, y = table[["u", "s"]].to_numpy(), table.du.to_numpy()
+    with pytest.raises(error, match="stop here"):
+        engine.fit(X, y, ["u", "s"], settings, progress=Reporter(callback, backend="operon", interval=0.0))
+    assert steps == [0, 1, 2, 3]  # the search ended at the raising generation, not after all 40

@@ -141,8 +141,19 @@ def _fit_reporting(regressor: Any, X: np.ndarray, y: np.ndarray, progress: Repor
     objective = next(iter(regressor.objectives))
     variance = float(np.var(y.astype(np.float64)))
     calls: list[int] = []
+    raised: list[BaseException] = []
 
     def report(algorithm: Any) -> None:
+        try:
+            _report(algorithm)
+        except BaseException as err:
+            # Operon ends its search when the callback raises, but then returns as if the search were complete and
+            # drops the exception: a Ctrl-C (or a failing user callback) would silently truncate the search and the
+            # caller would get the partial front as the result. Keep the exception and raise it once Operon returns.
+            raised.append(err)
+            raise
+
+    def _report(algorithm: Any) -> None:
         generation = int(algorithm.Generation)
         calls.append(generation)
         if not progress.due("search", generation, generations):
@@ -165,6 +176,8 @@ def _fit_reporting(regressor: Any, X: np.ndarray, y: np.ndarray, progress: Repor
         fit.__code__, {**vars(pyoperon.sklearn), "op": namespace}, fit.__name__, fit.__defaults__
     )
     reporting_fit(regressor, X, y)
+    if raised:
+        raise raised[0]
     if not calls:
         raise RuntimeError("Operon ran without calling lawbook's progress callback: this pyoperon is not supported")
 
