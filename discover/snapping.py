@@ -30,13 +30,14 @@ The measures:
 
 - `complexity`: the number of nodes of the SymPy expression tree (`sympy.preorder_traversal`); a number or a
   symbol is one node. ``2*u*(s - u)`` is ``Mul(2, u, Add(s, Mul(-1, u)))``: 8 nodes.
-- `mse`: the mean squared error of an expression on (X, y), float64, via `sympy.lambdify`.
+- `mse`: the mean squared error of an expression on (X, y), float64, by `evaluate` (a walk over the tree).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -49,6 +50,7 @@ __all__ = [
     "FLOAT32_ULPS",
     "SnapSettings",
     "complexity",
+    "evaluate",
     "loss_floor",
     "mse",
     "snap",
@@ -127,6 +129,74 @@ def mse(expr: sp.Expr, X: np.ndarray, y: np.ndarray, features: Sequence[str]) ->
     return _Evaluator(X, y, features).mse(expr)
 
 
+# SymPy functions and their NumPy counterparts, for `evaluate`. Together with Add, Mul and Pow these cover every
+# node of the backends' grammars (`discover.backends.operon._FUNCTIONS`: Operon's sqrt, cbrt and square are powers).
+_UFUNCS: dict[type, Callable[..., np.ndarray]] = {
+    sp.exp: np.exp,
+    sp.log: np.log,
+    sp.sin: np.sin,
+    sp.cos: np.cos,
+    sp.tan: np.tan,
+    sp.asin: np.arcsin,
+    sp.acos: np.arccos,
+    sp.atan: np.arctan,
+    sp.sinh: np.sinh,
+    sp.cosh: np.cosh,
+    sp.tanh: np.tanh,
+    sp.Abs: np.abs,
+    sp.floor: np.floor,
+    sp.ceiling: np.ceil,
+    sp.sign: np.sign,
+}
+
+
+def evaluate(expr: sp.Expr, columns: Mapping[str, np.ndarray]) -> np.ndarray | float:
+    """The real value of ``expr`` with each symbol replaced by the column of that name, by walking the tree.
+
+    Each node is one NumPy operation in float64; no code is generated (`sympy.lambdify` prints and executes source),
+    so evaluating a candidate costs microseconds, not the milliseconds of a compile: snapping evaluates thousands. Where the real value does not exist (log of a negative number, a negative base to a
+    fractional power, a constant such as asin(3)) the result is NaN, as in NumPy. A node with no rule here (erf,
+    Piecewise, …; none of Operon's grammar) is handed to `sympy.lambdify` (SciPy, then NumPy) as a subtree.
+
+    >>> x = sp.Symbol("x")
+    >>> evaluate(2 * sp.exp(-x) + sp.Rational(1, 2), {"x": np.array([0.0, np.log(2)])})
+    array([2.5, 1.5])
+    >>> evaluate(sp.sqrt(2) * sp.pi, {})
+    4.442882938158366
+    """
+    if expr.is_Symbol:
+        return columns[expr.name]
+    if expr.is_number:
+        try:
+            return float(expr)
+        except TypeError:  # not real (asin(3), I): no real value, as NumPy's NaN for arrays
+            return math.nan
+    args = [evaluate(a, columns) for a in expr.args]
+    if expr.is_Add:
+        return functools.reduce(np.add, args)
+    if expr.is_Mul:
+        return functools.reduce(np.multiply, args)
+    if expr.is_Pow:
+        return np.power(*args)
+    if isinstance(expr, (sp.Min, sp.Max)):
+        return functools.reduce(np.minimum if isinstance(expr, sp.Min) else np.maximum, args)
+    ufunc = _UFUNCS.get(type(expr))
+    if ufunc is not None and len(args) == 1:
+        return ufunc(args[0])
+    return _evaluate_by_sympy(expr, columns)
+
+
+def _evaluate_by_sympy(expr: sp.Expr, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """A node with no rule in `evaluate` (erf, Piecewise, a user's library term …): SymPy's NumPy translation of the
+    subtree, compiled once; a value that comes out complex is not real there (NaN)."""
+    symbols = sorted(expr.free_symbols, key=lambda symbol: symbol.name)
+    function = sp.lambdify(symbols, expr, modules=["scipy", "numpy"])
+    out = np.asarray(function(*(columns[symbol.name] for symbol in symbols)))
+    if np.iscomplexobj(out):
+        out = np.where(out.imag != 0, np.nan, out.real)
+    return out
+
+
 class _Evaluator:
     """Evaluates expressions on one table; symbols are matched to columns by name, not by assumptions."""
 
@@ -148,13 +218,9 @@ class _Evaluator:
             raise ValueError(
                 f"expression {expr} uses {unknown}, which are not among the features {list(self.features)}"
             )
-        symbols = [next(s for s in expr.free_symbols if s.name == n) for n in names]
-        fn = sp.lambdify(symbols, expr, modules="numpy")
         with np.errstate(all="ignore"):
-            out = np.asarray(fn(*(self.columns[n] for n in names)))
-        if np.iscomplexobj(out):
-            out = np.where(out.imag != 0, np.nan, out.real)
-        return np.broadcast_to(out.astype(np.float64), self.y.shape)
+            out = np.asarray(evaluate(expr, self.columns), dtype=np.float64)
+        return np.broadcast_to(out, self.y.shape)
 
     def mse(self, expr: sp.Expr) -> float:
         """The float64 MSE, or ``inf`` where the expression is not finite (or not numeric) on some row."""
@@ -209,19 +275,22 @@ def snap(
     def fits(candidate: sp.Expr) -> bool:
         return evaluator.mse(candidate) <= tolerance
 
+    # expand and factor are most of snapping's cost; a form whose constants all stay floats comes back unchanged
+    # and is tidied to the forms computed here, so remember them for this call.
+    normal_forms = functools.cache(_normal_forms)
     results = [expr]
     if complexity(expr) <= _MAX_REWRITE_NODES:
-        for form in _normal_forms(expr):
+        for form in normal_forms(expr):
             if form.has(sp.Float) and not fits(form):
                 continue  # a rewrite lost accuracy to cancellation; do not build on it
-            results.append(_tidy(_snap_constants(form, fits, max_denominator), fits))
+            results.append(_tidy(_snap_constants(form, fits, max_denominator), fits, normal_forms))
     else:
         results.append(_snap_constants(expr, fits, max_denominator))
     # Fewest remaining float constants first (the most exact), then the smallest.
     return min(results, key=lambda e: (len(e.atoms(sp.Float)), complexity(e)))
 
 
-def _normal_forms(expr: sp.Expr) -> list[sp.Expr]:
+def _normal_forms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
     expanded = sp.expand(expr, deep=True, mul=True, multinomial=True, power_exp=False, power_base=False, log=False)
     forms = [expanded]
     try:
@@ -230,7 +299,7 @@ def _normal_forms(expr: sp.Expr) -> list[sp.Expr]:
         factored = expanded
     if factored != expanded:
         forms.append(factored)
-    return forms
+    return tuple(forms)
 
 
 def _snap_constants(expr: sp.Expr, fits: Callable[[sp.Expr], bool], max_denominator: int) -> sp.Expr:
@@ -264,11 +333,15 @@ def _proposals(value: float, max_denominator: int) -> list[sp.Expr]:
     return out
 
 
-def _tidy(expr: sp.Expr, fits: Callable[[sp.Expr], bool]) -> sp.Expr:
+def _tidy(
+    expr: sp.Expr,
+    fits: Callable[[sp.Expr], bool],
+    normal_forms: Callable[[sp.Expr], tuple[sp.Expr, ...]],
+) -> sp.Expr:
     """The smallest of the expression, its factored and its expanded form (equal up to rounding)."""
     forms = [expr]
     if complexity(expr) <= _MAX_REWRITE_NODES:
-        for rewrite in _normal_forms(expr):
+        for rewrite in normal_forms(expr):
             if rewrite not in forms and (not rewrite.has(sp.Float) or fits(rewrite)):
                 forms.append(rewrite)
     return min(forms, key=complexity)

@@ -1,0 +1,57 @@
+"""Cost of lawbook's post-processing of a search: snapping every raw candidate of Operon's front (`discover.snapping.snap_all`)
+and measuring its loss (`discover.mse`), next to the search itself, on the Operon discovery problems.
+
+For each problem and seed, the search runs once (`discover.backends.get_backend("operon").fit`, the problem's
+options); then the raw front is snapped and measured ``--repeats`` times and the best time is kept. The figures
+show how much of a discovery is not search. Before the tree-walking evaluator (`discover.snapping.evaluate`)
+every loss compiled the candidate with `sympy.lambdify`.
+
+Run: python benchmarks/snapping.py [--seeds 2] [--budget quick|default] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from discover import Budget, Reporter, SnapSettings, mse
+from discover.backends import get_backend
+from discover.checks import check_table
+from discover.problems import PROBLEMS
+from discover.snapping import snap_all
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--budget", choices=("quick", "default"), default="quick")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    budget = Budget.quick() if args.budget == "quick" else Budget.default()
+    engine = get_backend("operon")
+    print(f"budget {args.budget}; seeds 0..{args.seeds - 1}; best of {args.repeats}")
+    print(f"{'problem':26s} {'seed':>4s} {'raw':>4s} {'search s':>9s} {'snap+loss s':>12s} {'share':>6s}")
+    total_search = total_post = 0.0
+    for name, problem in PROBLEMS.items():
+        if "operon" not in problem.backends:
+            continue
+        for seed in range(args.seeds):
+            names, X, y = check_table(problem.data(seed), problem.target, list(problem.features))
+            settings = engine.settings(seed=seed, budget=budget, **problem.options.get("operon", {}))
+            start = time.perf_counter()
+            quiet = Reporter(None, backend="operon")
+            raw = [candidate.expr for candidate in engine.fit(X, y, names, settings, progress=quiet)]
+            search = time.perf_counter() - start
+            post = float("inf")
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                snapped = snap_all(raw, X, y, names, SnapSettings())
+                [mse(e, X, y, names) for e in snapped]
+                post = min(post, time.perf_counter() - start)
+            total_search, total_post = total_search + search, total_post + post
+            print(f"{name:26s} {seed:>4d} {len(raw):>4d} {search:>9.2f} {post:>12.3f} {post / (search + post):>6.1%}")
+    print(f"total: search {total_search:.1f} s, snapping and losses {total_post:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
