@@ -2,8 +2,8 @@
 
 The committed reports pin the checks' verdicts and printed summaries; these tests pin the rest a user reads: the
 raw evidence must agree with the printed numbers and with the law, the figure must show the three phases with the
-law's plateaus and the captions of reports/forgetting_task_distance.md, and the continual check must fail when only
-one of its two comparisons is off.
+law's plateaus and the captions of reports/forgetting_task_distance.md, and the continual and identity checks must
+fail when only one of their two comparisons is off.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from verify.numbers import error_text
 from verify.report import curves_for
 from verify.suite import Fault, run_check
-from verify.suite.forgetting import DURATION, TOL
+from verify.suite.forgetting import DURATION, TOL, _identity_verdict
 
 LAW = "forgetting_task_distance"
 REPORT = Path(__file__).resolve().parents[1] / "reports" / f"{LAW}.md"
@@ -87,3 +87,26 @@ def test_loss_identity_evidence_is_the_printed_error():
     worst = result.evidence["max_error"]
     assert f"(½‖W − Σᵢ‖² + c_i)|: {error_text(worst, floor=1e-14)};" in result.summary
     assert 0 <= worst <= 1e-12
+
+
+# The identity check's second claim (the simulator's recorded losses equal the item losses) is one no planted fault
+# reaches: its verdict is a pure function, tested here at its boundary. The tolerance 1e-12 is exact float64
+# input; the next float above it is the smallest error that must fail.
+ABOVE = float(np.nextafter(1e-12, 1.0))
+
+
+def test_loss_identity_passes_at_its_tolerance_inclusive():
+    assert _identity_verdict(0.0, 0.0)
+    assert _identity_verdict(1e-12, 1e-12)
+
+
+@pytest.mark.parametrize("recorded", [ABOVE, 1e-9, 0.5])
+def test_loss_identity_fails_on_the_recorded_losses_alone(recorded):
+    # a simulator whose recorded losses are off (by a hair, by 1e-9, by half a unit of loss) while the law's
+    # identity holds to round-off: the continual check would read wrong losses, so this check must fail
+    assert not _identity_verdict(1e-15, recorded)
+
+
+@pytest.mark.parametrize("worst", [ABOVE, 1e-9, 0.5])
+def test_loss_identity_fails_on_the_law_side_alone(worst):
+    assert not _identity_verdict(worst, 1e-15)

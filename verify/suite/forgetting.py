@@ -102,6 +102,19 @@ def _law_loss(W: np.ndarray, task) -> float:
 IDENTITY_FAULT = 1e-12
 
 
+def _identity_verdict(worst: float, recorded: float) -> bool:
+    """The identity check's verdict: the law's loss within 1e-12 of the item loss (`worst`) AND the simulator's
+    recorded losses within 1e-12 of the item losses (`recorded`, which the continual check reads). Each claim can
+    fail alone; no planted fault reaches the recorded losses, so this is where their claim is tested.
+
+    >>> _identity_verdict(1e-15, 1e-15), _identity_verdict(1e-15, 1e-9), _identity_verdict(1e-9, 1e-15)
+    (True, False, False)
+    """
+    # both sides are sums of ≤ 40·3 terms of size O(1): round-off is a few 1e-16 (observed ≈ 1e-15); 1e-12 leaves
+    # three orders of margin and is still ten orders below a wrong constant (c_i ≈ 0.1-1) or factor (½)
+    return worst <= 1e-12 and recorded <= 1e-12
+
+
 def loss_identity(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """L_i(W) = ½‖W − Σᵢ‖² + c_i for every recorded W of every phase, with L_i computed from task i's items
     (X, Y) directly: an identity (whitened inputs), to round-off. The simulator's recorded losses must match the
@@ -115,9 +128,7 @@ def loss_identity(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         for i, task in enumerate(tasks):
             items = np.array([item_loss(w, task.X, task.Y) for w in W])
             recorded = max(recorded, float(np.max(np.abs(run.losses[p, :, i, 0] - items))))
-    # both sides are sums of ≤ 40·3 terms of size O(1): round-off is a few 1e-16 (observed ≈ 1e-15); 1e-12 leaves
-    # three orders of margin and is still ten orders below a wrong constant (c_i ≈ 0.1-1) or factor (½)
-    ok = worst <= 1e-12 and recorded <= 1e-12
+    ok = _identity_verdict(worst, recorded)
     summary = (
         f"max |L_i(W(t)) from items − (½‖W − Σᵢ‖² + c_i)|: {error_text(worst, floor=1e-14)}; recorded losses vs "
         f"items: {error_text(recorded, floor=1e-14)} (tol 1e-12)"
