@@ -81,3 +81,16 @@ def test_logistic_richardson_evidence_keeps_the_agreement_for_the_figure():
         np.testing.assert_allclose(run.t, np.arange(round(8 / run.eta) + 1) * run.eta, rtol=0, atol=1e-12)
         assert run.simulated.shape == (len(run.t), 3)
         np.testing.assert_allclose(run.simulated[0], 1e-3, rtol=1e-9)
+
+
+def test_depth_richardson_evidence_keeps_the_agreement_of_the_runs_over_six_tau():
+    check = run_check("depth_mode", "gd_agreement_richardson_N3")
+    assert set(check.evidence) == {"agreement"}
+    result = check.evidence["agreement"]
+    assert result.passed == check.passed and str(result) in check.summary
+    # the setting of LAWS.md §1.3 (s = 2, u0 = 0.05, t/τ ∈ [0, 6]) at five halving η, three compared
+    assert result.etas == (0.01, 0.005, 0.0025) and result.extrapolation == 2
+    for run in result.series:
+        np.testing.assert_allclose(run.t, np.arange(round(6 / run.eta) + 1) * run.eta, rtol=0, atol=1e-12)
+        assert run.simulated.shape == (len(run.t), 1)
+        assert run.simulated[0, 0] == pytest.approx(0.05, rel=1e-9)
