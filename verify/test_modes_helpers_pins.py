@@ -264,3 +264,20 @@ def test_depth_symbolic_names_a_depth_2_law_that_is_not_the_logistic_one(monkeyp
     assert same.level != "exact"
     assert check.summary.endswith(f"N=2 is logistic: {same.level}; u(t) solves the ODE for N=1,2: exact, exact")
     assert check.evidence["max_rel_residual"] == same.max_error
+
+
+# -- the inversion of the depth law's t(u) ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+@pytest.mark.parametrize("u0", [0.01, 0.02, 0.3])
+def test_depth_inversion_starts_exactly_at_u0_and_grows_towards_s(n, u0):
+    """u(0) = u0 exactly (the bisection alone would stop one ulp above these u0: its bracket [u0, u0 + ulp] has a
+    midpoint that rounds up), u(t) grows with t, and it reaches s (to float64 resolution) only at long times."""
+    s = 2.0
+    t = np.array([0.0, 0.5, 1.0, 2.0, 6.0, 1e3, np.inf])
+    u = modes._depth_u_of_t(n, s, u0, t)
+    assert u[0] == u0
+    assert np.all(np.diff(u) >= 0) and np.all((u0 < u[1:]) & (u[1:] <= s))
+    # float64's t(u) is already +inf a few ulps below s (N = 3: s^{1/3} − u^{1/3} rounds to 0)
+    np.testing.assert_allclose(u[-2:], s, rtol=1e-12)
