@@ -281,3 +281,17 @@ def test_depth_inversion_starts_exactly_at_u0_and_grows_towards_s(n, u0):
     assert np.all(np.diff(u) >= 0) and np.all((u0 < u[1:]) & (u[1:] <= s))
     # float64's t(u) is already +inf a few ulps below s (N = 3: s^{1/3} − u^{1/3} rounds to 0)
     np.testing.assert_allclose(u[-2:], s, rtol=1e-12)
+
+
+def test_time_formula_verdict_draws_its_points_from_the_seed_and_skips_sympy_by_default():
+    # a t(u) for N = 3 off by 1e-9·uf²: its residual 2e-9·uf·rhs(uf) depends on the points drawn
+    rhs3 = depth.targets["rhs"].subs(D["N"], 3)
+    wrong = depth_mode_time(3) + sp.Rational(1, 10**9) * D["uf"] ** 2
+    default = time_formula_verdict(wrong, rhs3)
+    # no SymPy opinion unless asked: on a wrong formula it can hang for more than 30 minutes (issue 9)
+    assert default.simplify == "skipped"
+    # seed 0 by default, like every check: the points `verify.equivalent` draws from _slope_draw at seed 0
+    at0 = _at_seed(wrong.diff(D["uf"]), 1 / rhs3.subs(D["u"], D["uf"]), _slope_draw, seed=0)
+    assert at0.level != "exact"
+    assert default.max_error == at0.max_error
+    assert time_formula_verdict(wrong, rhs3, seed=1).max_error != at0.max_error
