@@ -32,6 +32,7 @@ from verify.suite.riccati import (
     _coupled_case,
     _CouplingLog,
     _extrapolation_runs,
+    _fukumizu_verdict,
     constants_in_band,
     coupling,
     evaluation_error,
@@ -78,6 +79,7 @@ def test_long_times_evidence_is_the_distance_to_the_limit_at_1e4_and_1e6(seed):
             assert np.all(np.isfinite(q))
             worst = max(worst, float(np.abs(q - qqt_limit(task.sigma_yx)).max()))
     result = run_check("riccati_qqt", "stable_at_long_times", seed=seed)
+    assert result.evidence["times"] == [1e4, 1e6]
     assert result.evidence["max_error"] == worst
     assert f"QQᵀ(∞)|: {error_text(worst, floor=1e-14)} (tol 1e-13)" in result.summary
 
@@ -88,6 +90,7 @@ def test_long_times_evidence_is_the_distance_to_the_limit_at_1e4_and_1e6(seed):
 def test_limits_evidence_covers_all_three_blocks_at_t_200_and_2000(seed):
     law = get_law("riccati_limits")
     worst, log = 0.0, _CouplingLog()
+    by_block = dict.fromkeys(("W2W1_inf", "W1tW1_inf", "W2W2t_inf"), 0.0)
     for k, (Ni, Nh, No) in enumerate(((3, 3, 3), (5, 4, 3), (2, 4, 4))):
         task, inits = _coupled_case(seed, k, (Ni, Nh, No), np.linspace(2.0, 0.5, min(Ni, No)), (1e-3, 0.1, 2.0), log)
         ts = task_svd(task.sigma_yx)
@@ -103,12 +106,18 @@ def test_limits_evidence_covers_all_three_blocks_at_t_200_and_2000(seed):
             value = law.numeric(name, **{a: args[a] for a in law.arguments(name)})
             # the law's lambdified limits and the hand-written products differ by round-off only
             assert np.allclose(value, by_hand, rtol=0, atol=1e-14)
-            blocks.append((rows, cols, value))
+            blocks.append((name, rows, cols, value))
         for W1, W2 in inits:
             q = qqt(W1, W2, task.sigma_yx, [200.0, 2000.0])
-            for rows, cols, value in blocks:
-                worst = max(worst, float(np.abs(q[:, rows, cols] - value).max()))
+            for name, rows, cols, value in blocks:
+                err = float(np.abs(q[:, rows, cols] - value).max())
+                worst, by_block[name] = max(worst, err), max(by_block[name], err)
     result = run_check("riccati_limits", "theorem_3_2_limits", seed=seed)
+    # docstring: t/τ = 200 and 2000, three architectures, init scales 1e-3, 0.1, 2
+    assert result.evidence["times"] == [200.0, 2000.0]
+    assert result.evidence["scales"] == (1e-3, 0.1, 2.0)
+    assert result.evidence["architectures"] == ((3, 3, 3), (5, 4, 3), (2, 4, 4))
+    assert result.evidence["block_errors"] == by_block
     assert result.evidence["max_error"] == worst
     assert f"at t = 200, 2000: {error_text(result.evidence['max_error'], floor=1e-14)} (tol 1e-13)" in result.summary
 
@@ -125,6 +134,8 @@ def test_fukumizu_evidence_is_float64_to_t3_and_mpmath_at_30_and_100(seed):
         worst64 = max(worst64, float(np.abs(qqt_fukumizu(*args, short) - qqt(*args, short)).max()))
         worst_mp = max(worst_mp, float(np.abs(qqt_fukumizu_mp(*args, long) - qqt(*args, long)).max()))
     result = run_check("fukumizu_qqt", "agrees_with_theorem_3_1", seed=seed)
+    assert result.evidence["times_float64"] == [0.0, 0.5, 1.0, 2.0, 3.0]
+    assert result.evidence["times_mpmath"] == [30.0, 100.0]
     assert result.evidence["float64"] == worst64
     assert result.evidence["mpmath"] == worst_mp
     assert f"float64 t ≤ 3: max diff {error_text(worst64, floor=2e-12)}" in result.summary
@@ -244,3 +255,11 @@ def test_extrapolation_runs_of_one_architecture_are_gd_and_theorem_3_1_at_the_re
         W1, W2 = W1 - eta * W2.T @ E, W2 - eta * E @ W1.T
     np.testing.assert_allclose(values, np.array(by_hand), rtol=0, atol=1e-12)
     np.testing.assert_allclose(theory(t), qqt(a.W1, a.W2, a.sigma_yx, recorded).reshape(len(recorded), -1), atol=0)
+
+
+def test_fukumizu_verdict_fails_on_each_clause_alone_and_passes_at_its_tolerances():
+    ok64, ok_mp = (1e-11, 1e-11), (1e-12, 1e-12)  # errors equal to their tolerances pass ("within")
+    assert _fukumizu_verdict(True, ok64, ok_mp)
+    assert not _fukumizu_verdict(False, ok64, ok_mp)  # inits not coupled: the C and ⊥ terms were not exercised
+    assert not _fukumizu_verdict(True, (np.nextafter(1e-11, 1.0), 1e-11), ok_mp)  # float64 comparison alone
+    assert not _fukumizu_verdict(True, ok64, (np.nextafter(1e-12, 1.0), 1e-12))  # mpmath comparison alone
