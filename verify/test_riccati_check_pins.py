@@ -47,14 +47,14 @@ from verify.suite.riccati import (
 def test_aligned_evidence_is_the_documented_measurement(seed):
     # docstring: four architectures (two with Ni ≠ No), spectrum 2 … 0.5, u0 ∈ [1e-3, 1], t/τ ∈ [0, 20]
     times = np.arange(41) * 0.5
-    worst_c = worst_q = 0.0
+    worst_c = worst_perp = worst_q = 0.0
     for k, (Ni, Nh, No) in enumerate(((3, 3, 3), (5, 4, 3), (2, 4, 4), (3, 7, 9))):
         r = min(Ni, No)
         task_seed, init_seed = independent_seeds(seed, k)
         task = prescribed_task(list(np.linspace(2.0, 0.5, r)), Ni=Ni, No=No, seed=task_seed)
         W1, W2 = decoupled_init(task, Nh, np.geomspace(1e-3, 1.0, r), seed=init_seed)
         cpl = coupling(W1[0], W2[0], task.sigma_yx)
-        worst_c = max(worst_c, cpl.c, cpl.perp)
+        worst_c, worst_perp = max(worst_c, cpl.c), max(worst_perp, cpl.perp)
         worst_q = max(
             worst_q,
             float(
@@ -62,9 +62,12 @@ def test_aligned_evidence_is_the_documented_measurement(seed):
             ),
         )
     result = run_check("riccati_qqt", "aligned_init_decouples", seed=seed)
-    assert result.evidence["max_coupling"] == worst_c
+    np.testing.assert_allclose(result.evidence["times"], times, rtol=0, atol=1e-15)
+    assert result.evidence["max_c"] == worst_c
+    assert result.evidence["max_perp"] == worst_perp
+    assert result.evidence["max_coupling"] == max(worst_c, worst_perp)
     assert result.evidence["max_error"] == worst_q
-    assert f"⊥ mass) {error_text(worst_c, floor=1e-13)} (tol 1e-12)" in result.summary
+    assert f"⊥ mass) {error_text(max(worst_c, worst_perp), floor=1e-13)} (tol 1e-12)" in result.summary
     assert f"over t ≤ 20: {error_text(worst_q, floor=1e-13)} (tol 1e-12)" in result.summary
 
 
@@ -211,6 +214,10 @@ def test_sympy_check_prints_the_riccati_residual_of_central_differences_and_its_
     tol_form, tol_ode = 1e-13 + allowance, 1e-7 + allowance / 5e-5  # the allowance over h/2 for the difference
     result = run_check("riccati_qqt", "sympy_equation_matches_numeric", seed=seed)
     assert result.passed, result.summary
+    assert result.evidence["times"] == (0.0, 0.7, 3.0, 8.0)
+    assert result.evidence["form_error"] == worst_form
+    # the law's lambdified right-hand side and the one written by hand above agree to round-off
+    assert result.evidence["residual"] == pytest.approx(worst_ode, rel=1e-6)
     assert f"|SymPy form − qqt|: {error_text(worst_form, floor=1e-14)} (tol {tol_form:.2g})" in result.summary
     assert f"Riccati residual ≤ {worst_ode:.1e} (tol {tol_ode:.2g};" in result.summary
 
