@@ -142,6 +142,7 @@ def test_fukumizu_evidence_is_float64_to_t3_and_mpmath_at_30_and_100(seed):
     assert result.evidence["float64"] == worst64
     assert result.evidence["mpmath"] == worst_mp
     assert f"float64 t ≤ 3: max diff {error_text(worst64, floor=2e-12)}" in result.summary
+    assert f"{log}; float64 t ≤ 3" in result.summary  # the couplings of exactly these five draws
     assert f"mpmath t = 30, 100: {error_text(worst_mp, floor=1e-13)}" in result.summary
 
 
