@@ -553,11 +553,11 @@ def long_times(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     1e-4 to 3, five architectures and coupled inits: finite, and equal to the exact limit of Theorem 3.2 (at
     t = 1e4 the remaining transient e^{−2s̃_min t}, delayed by ln(2/σ_min(B))/(2s̃_min), is below 10^{−4000}, so
     the limit *is* the exact value in float64)."""
-    worst, finite, log = 0.0, True, _CouplingLog()
+    worst, finite, log, times = 0.0, True, _CouplingLog(), [1e4, 1e6]
     for k, dims in enumerate(LONG_DIMS):
         task, inits = _coupled_case(seed, k, dims, np.linspace(2.0, 0.5, min(dims[0], dims[2])), LONG_SCALES, log)
         for W1, W2 in inits:
-            q = fault.law(qqt(W1, W2, task.sigma_yx, [1e4, 1e6]))  # a law fault scales Theorem 3.1's value
+            q = fault.law(qqt(W1, W2, task.sigma_yx, times))  # a law fault scales Theorem 3.1's value
             finite &= bool(np.all(np.isfinite(q)))
             worst = max(worst, float(np.abs(q - qqt_limit(task.sigma_yx)).max()))
     # the limit blocks are O(s̃_max) = O(2): float64 round-off of the final solve is ≈ 10·ε·2 ≈ 4e-15
@@ -566,7 +566,7 @@ def long_times(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         f"{len(LONG_DIMS)} architectures × scales {LONG_SCALES}, {log}: finite {finite}; "
         f"max|QQᵀ(1e4) − QQᵀ(∞)|: {error_text(worst, floor=1e-14)} (tol 1e-13)"  # round-off ≈ 4e-15, see above
     )
-    return ok, summary, {"max_error": worst}
+    return ok, summary, {"max_error": worst, "times": times}
 
 
 check("riccati_qqt", "stable_at_long_times", faults={"law": 1e-12})(long_times)
@@ -580,7 +580,7 @@ def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     for coupled inits (C ≠ 0 and ⊥ terms ≠ 0, so every term of the equation is exercised)."""
     law = get_law("riccati_qqt")
     f, rhs = law.compiled(), law.compiled("riccati_rhs")
-    worst_form, worst_ode, log, slack = 0.0, 0.0, _CouplingLog(), 0.0
+    worst_form, worst_ode, log, slack, times = 0.0, 0.0, _CouplingLog(), 0.0, (0.0, 0.7, 3.0, 8.0)
     for k, (Ni, Nh, No) in enumerate(((3, 3, 3), (5, 4, 3), (2, 4, 4))):
         task, [(W1, W2)] = _coupled_case(seed, k, (Ni, Nh, No), np.linspace(1.5, 0.5, min(Ni, No)), (0.1,), log)
         slack = max(slack, evaluation_error(coupling(W1, W2, task.sigma_yx).b_min, 1.5))
@@ -590,7 +590,7 @@ def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         args = {"U": u, "S": np.diag(s), "V": vt.T, "U_tilde": ts.u_m, "S_tilde": np.diag(ts.s), "V_tilde": ts.v_m}
         args |= {"U_tilde_perp": ts.u_perp, "V_tilde_perp": ts.v_perp, "tau": 1.0}
         Fm = np.block([[np.zeros((Ni, Ni)), task.sigma_yx.T], [task.sigma_yx, np.zeros((No, No))]])
-        for t in (0.0, 0.7, 3.0, 8.0):
+        for t in times:
             q = qqt(W1, W2, task.sigma_yx, [t - 1e-4 if t else 0.0, t, t + 1e-4])
             form = fault.law(f(t=t, **args))  # a law fault scales the SymPy side of the identity
             worst_form = max(worst_form, float(np.abs(form - q[1]).max()))
@@ -608,7 +608,7 @@ def sympy_vs_numeric(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         f"{log}; |SymPy form − qqt|: {form} (tol {tol_form:.2g}); Riccati residual ≤ {worst_ode:.1e} "
         f"(tol {tol_ode:.2g}; both with qqt's float64 error ε·s̃_max/σ_min(B)²)"
     )
-    return ok, summary, {}
+    return ok, summary, {"form_error": worst_form, "residual": worst_ode, "times": times}
 
 
 check("riccati_qqt", "sympy_equation_matches_numeric", faults={"law": 1e-12})(sympy_vs_numeric)
@@ -623,32 +623,49 @@ def aligned(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """The aligned special case, kept as its own check: an init W2W1(0) = Ũ diag(u0) Ṽᵀ (`simulate.decoupled_init`)
     has C = 0 and no ⊥ coupling, and Theorem 3.1 then reduces to independent mode sigmoids: it equals
     `theory.decoupling.aligned_qqt` at t/τ ∈ [0, 20] for four architectures (two with Ni ≠ No) and u0 ∈ [1e-3, 1]."""
-    worst_c, worst_q, times = 0.0, 0.0, np.linspace(0.0, 20.0, 41)
+    worst_c, worst_perp, worst_q, times = 0.0, 0.0, 0.0, np.linspace(0.0, 20.0, 41)
     for k, (Ni, Nh, No) in enumerate(ALIGNED_DIMS):
         r = min(Ni, No)
         task_seed, init_seed = independent_seeds(seed, k)
         task = prescribed_task(np.linspace(2.0, 0.5, r).tolist(), Ni=Ni, No=No, seed=task_seed)
         W1, W2 = decoupled_init(task, Nh, np.geomspace(1e-3, 1.0, r), seed=init_seed)
         k_al = coupling(W1[0], W2[0], task.sigma_yx)
-        worst_c = max(worst_c, k_al.c, k_al.perp)
+        worst_c, worst_perp = max(worst_c, k_al.c), max(worst_perp, k_al.perp)
         q = qqt(W1[0], W2[0], task.sigma_yx, times)
         reduced = fault.law(aligned_qqt(W1[0], W2[0], task.sigma_yx, times))  # a law fault scales the reduction
         worst_q = max(worst_q, float(np.abs(q - reduced).max()))
     # C and the ⊥ overlaps are sums of Nm ≤ 4 products of singular vectors that agree to SVD round-off (measured
     # 2.6e-14), both solutions are O(s̃_max = 2) numbers accurate to float64 round-off (measured 1.1e-14): shown
     # below the floor 1e-13, tolerance 1e-12, while any coupling C ≠ 0 of a real init is ≥ 0.1 (COUPLING_FLOOR)
-    ok = worst_c <= 1e-12 and worst_q <= 1e-12
+    coupled = max(worst_c, worst_perp)
+    ok = coupled <= 1e-12 and worst_q <= 1e-12
     summary = (
-        f"{len(ALIGNED_DIMS)} aligned inits: max(‖C‖_F/√Nm, ⊥ mass) {error_text(worst_c, floor=1e-13)} (tol 1e-12); "
-        f"max|Theorem 3.1 − aligned_qqt| over t ≤ 20: {error_text(worst_q, floor=1e-13)} (tol 1e-12)"
+        f"{len(ALIGNED_DIMS)} aligned inits: max(‖C‖_F/√Nm, ⊥ mass) {error_text(coupled, floor=1e-13)} (tol 1e-12); "
+        f"max|Theorem 3.1 − aligned_qqt| over t ≤ {times[-1]:g}: {error_text(worst_q, floor=1e-13)} (tol 1e-12)"
     )
-    return ok, summary, {"max_coupling": worst_c, "max_error": worst_q}
+    evidence = {"max_coupling": coupled, "max_c": worst_c, "max_perp": worst_perp, "max_error": worst_q, "times": times}
+    return ok, summary, evidence
 
 
 check("riccati_qqt", "aligned_init_decouples", faults={"law": 1e-11})(aligned)
 
 
 # -- Fukumizu ----------------------------------------------------------------------------------------------------
+def _fukumizu_verdict(coupled: bool, float64: tuple[float, float], mpmath: tuple[float, float]) -> bool:
+    """The verdict of ``agrees_with_theorem_3_1``: coupled inits, and each comparison's (error, tolerance) within.
+
+    Its own function because no planted fault makes one clause fail alone (a law fault moves both comparisons):
+
+    >>> _fukumizu_verdict(True, (1e-11, 1e-11), (1e-12, 1e-12))
+    True
+    >>> _fukumizu_verdict(False, (0.0, 1e-11), (0.0, 1e-12)), _fukumizu_verdict(True, (2e-11, 1e-11), (0.0, 1e-12))
+    (False, False)
+    >>> _fukumizu_verdict(True, (0.0, 1e-11), (2e-12, 1e-12))
+    False
+    """
+    return coupled and float64[0] <= float64[1] and mpmath[0] <= mpmath[1]
+
+
 # QQᵀ's entries are O(1.5) here: a law fault of 1e-10 on the Fukumizu side moves both comparisons by 1.5e-10,
 # 15× the float64 tolerance 1e-11 and 150× the mpmath one 1e-12 (measured). At 1e-11 (1/10) only the mpmath
 # comparison fails with margin (1.5e-11, 15×); the float64 one is at 1.5× its tolerance.
@@ -656,27 +673,25 @@ def fukumizu_vs_stable(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Fukumizu (integral form) against Theorem 3.1 wherever both apply: float64 at t/τ ≤ 3, mpmath (precision
     grown with e^{2f_max t}) at t/τ = 30 and 100; five architectures including Ni ≠ No and Nh > Nm, coupled inits."""
     worst64, worst_mp, log, slack = 0.0, 0.0, _CouplingLog(), 0.0
+    short, long = [0.0, 0.5, 1.0, 2.0, 3.0], [30.0, 100.0]
     for k, (Ni, Nh, No) in enumerate(((3, 3, 3), (5, 4, 3), (2, 4, 4), (4, 6, 2), (3, 5, 3))):
         task, [(W1, W2)] = _coupled_case(seed, k, (Ni, Nh, No), np.linspace(1.5, 0.5, min(Ni, No)), (0.05,), log)
         slack = max(slack, evaluation_error(coupling(W1, W2, task.sigma_yx).b_min, 1.5))
         args = (W1, W2, task.sigma_yx)
-        short = [0.0, 0.5, 1.0, 2.0, 3.0]
         # a law fault scales the Fukumizu side of both comparisons
         worst64 = max(worst64, float(np.abs(fault.law(qqt_fukumizu(*args, short)) - qqt(*args, short)).max()))
-        long = [30.0, 100.0]
         worst_mp = max(worst_mp, float(np.abs(fault.law(qqt_fukumizu_mp(*args, long)) - qqt(*args, long)).max()))
     # float64 Fukumizu loses log10 e^{2·1.5·3} ≈ 4 digits by t = 3: ε·e^{9}·O(1) ≈ 2e-12, tol 5× that; the
     # mpmath reference is exact to 30 digits, so its distance to Theorem 3.1 is Theorem 3.1's own float64
-    # round-off (≈ 10·ε·s̃_max ≈ 3e-15), tol 300× that
     # round-off (≈ 10·ε·s̃_max ≈ 3e-15), tol 300× that; both plus qqt's float64 error near a singular B (EVAL_COEFF)
     tol64, tol_mp = 1e-11 + slack, 1e-12 + slack
-    ok = log.coupled and worst64 <= tol64 and worst_mp <= tol_mp
+    ok = _fukumizu_verdict(log.coupled, (worst64, tol64), (worst_mp, tol_mp))
     # shown against their round-off floors: 2e-12 for float64 Fukumizu at t = 3, 1e-13 for Theorem 3.1's own
     summary = (
-        f"{log}; float64 t ≤ 3: max diff {error_text(worst64, floor=2e-12)} (tol {tol64:.2g}); "
-        f"mpmath t = 30, 100: {error_text(worst_mp, floor=1e-13)} (tol {tol_mp:.2g})"
+        f"{log}; float64 t ≤ {max(short):g}: max diff {error_text(worst64, floor=2e-12)} (tol {tol64:.2g}); "
+        f"mpmath t = {', '.join(f'{t:g}' for t in long)}: {error_text(worst_mp, floor=1e-13)} (tol {tol_mp:.2g})"
     )
-    return ok, summary, {"float64": worst64, "mpmath": worst_mp}
+    return ok, summary, {"float64": worst64, "mpmath": worst_mp, "times_float64": short, "times_mpmath": long}
 
 
 check("fukumizu_qqt", "agrees_with_theorem_3_1", faults={"law": 1e-10})(fukumizu_vs_stable)
@@ -766,27 +781,30 @@ def limits(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """Theorem 3.1 at t/τ = 200 and 2000 against the three limits of the law (SymPy expressions lambdified):
     W2W1 → ŨS̃Ṽᵀ, W1ᵀW1 → ṼS̃Ṽᵀ, W2W2ᵀ → ŨS̃Ũᵀ, for three architectures, init scales 1e-3, 0.1, 2, coupled inits."""
     law = get_law("riccati_limits")
-    worst, log = 0.0, _CouplingLog()
-    for k, (Ni, Nh, No) in enumerate(((3, 3, 3), (5, 4, 3), (2, 4, 4))):
-        task, inits = _coupled_case(seed, k, (Ni, Nh, No), np.linspace(2.0, 0.5, min(Ni, No)), (1e-3, 0.1, 2.0), log)
+    dims, scales, times = ((3, 3, 3), (5, 4, 3), (2, 4, 4)), (1e-3, 0.1, 2.0), [200.0, 2000.0]
+    worst, log = dict.fromkeys(("W2W1_inf", "W1tW1_inf", "W2W2t_inf"), 0.0), _CouplingLog()
+    for k, (Ni, Nh, No) in enumerate(dims):
+        task, inits = _coupled_case(seed, k, (Ni, Nh, No), np.linspace(2.0, 0.5, min(Ni, No)), scales, log)
         ts = task_svd(task.sigma_yx)
         args = {"U_tilde": ts.u_m, "S_tilde": np.diag(ts.s), "V_tilde": ts.v_m}
         lim = {  # a law fault scales each limit value
-            name: fault.law(law.numeric(name, **{k: args[k] for k in law.arguments(name)}))
-            for name in ("W2W1_inf", "W1tW1_inf", "W2W2t_inf")
+            name: fault.law(law.numeric(name, **{k: args[k] for k in law.arguments(name)})) for name in worst
         }
         for W1, W2 in inits:
-            q = qqt(W1, W2, task.sigma_yx, [200.0, 2000.0])
-            worst = max(
-                worst,
-                float(np.abs(q[:, Ni:, :Ni] - lim["W2W1_inf"]).max()),
-                float(np.abs(q[:, :Ni, :Ni] - lim["W1tW1_inf"]).max()),
-                float(np.abs(q[:, Ni:, Ni:] - lim["W2W2t_inf"]).max()),
-            )
+            q = qqt(W1, W2, task.sigma_yx, times)
+            for name, block in (
+                ("W2W1_inf", q[:, Ni:, :Ni]),
+                ("W1tW1_inf", q[:, :Ni, :Ni]),
+                ("W2W2t_inf", q[:, Ni:, Ni:]),
+            ):
+                worst[name] = max(worst[name], float(np.abs(block - lim[name]).max()))
     # e^{−2·0.5·200} ≈ 1e-87 (the coupling delays it by ln(2/σ_min(B))/(2·0.5) ≲ 10τ): the remaining difference is
     # float64 round-off on O(2) numbers (≈ 1e-15)
-    summary = f"{log}; max block error at t = 200, 2000: {error_text(worst, floor=1e-14)} (tol 1e-13)"
-    return log.coupled and worst <= 1e-13, summary, {"max_error": worst}
+    error = max(worst.values())
+    at = ", ".join(f"{t:g}" for t in times)
+    summary = f"{log}; max block error at t = {at}: {error_text(error, floor=1e-14)} (tol 1e-13)"
+    evidence = {"max_error": error, "block_errors": worst, "times": times, "scales": scales, "architectures": dims}
+    return log.coupled and error <= 1e-13, summary, evidence
 
 
 check("riccati_limits", "theorem_3_2_limits", faults={"law": 1e-12})(limits)
