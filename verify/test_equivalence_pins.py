@@ -559,3 +559,25 @@ def test_an_imaginary_part_of_exactly_the_tolerance_is_round_off():
         bound = mpmath.mpf(10) ** (-mpmath.mp.dps + 5)
         assert _real(lambda: mpmath.mpc(1, bound), []) == 1
         assert _real(lambda: mpmath.mpc(1, 2 * bound), []) is None
+
+
+def test_a_fitted_value_that_cancels_is_judged_against_ten_to_the_minus_digits_of_its_terms():
+    """Where k·r_i + c0 cancels (k·r_i ≈ −c0, both large) the misfit is judged against 10^(−digits)·(|k·r_i| + |c0|),
+    the round-off of forming it at ``digits`` digits. c = (−2, δ, 2) against r = (8, 10, 12) at digits = 2: the fit
+    (numpy's weighted least squares as reference) is close to c = r − 10, the middle point's values δ and k·10 + c0
+    are far below 10⁻²·(|k·10| + |c0|) ≈ 0.2, and that guard decides the residual."""
+    c, r = [-2.0, 1e-3, 2.0], [8.0, 10.0, 12.0]
+    s = np.array([max(abs(a), abs(b)) for a, b in zip(c, r, strict=True)])
+    design = np.column_stack([r, np.ones(3)]) / s[:, None]
+    (k_ref, c0_ref), *_ = np.linalg.lstsq(design, np.array(c) / s, rcond=None)
+    with mpmath.workdps(60):
+        k, c0, residual = _affine_fit(
+            [mpmath.mpf(v) for v in c], [mpmath.mpf(v) for v in r], [mpmath.mpf(0)] * 3, 2, 1e-15
+        )
+        fitted = [k * b + c0 for b in r]
+        guard = mpmath.mpf(10) ** -2 * (abs(k * r[1]) + abs(c0))
+        middle = abs(c[1] - fitted[1]) / guard
+        ends = max(abs(c[i] - fitted[i]) / max(abs(c[i]), abs(fitted[i])) for i in (0, 2))
+    assert float(k) == pytest.approx(k_ref, rel=1e-12) and float(c0) == pytest.approx(c0_ref, rel=1e-12)
+    assert 0.15 < guard < 0.25 and abs(fitted[1]) < guard and middle > ends
+    assert residual == pytest.approx(middle, rel=1e-30)
