@@ -10,15 +10,19 @@ half is shown to decide the verdict on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import sympy as sp
 
 from theory import get_law
 from verify.report import curves_for
 from verify.suite import Fault, run_check
+from verify.suite.decoupling import gd_error_coefficient
+from verify.suite.modes import gd_error_constant
 
 PAGES = Path(__file__).resolve().parents[1] / "reports"
 
@@ -218,3 +222,47 @@ def test_two_by_two_vs_theorem_records_the_documented_setup():
     assert evidence["spectra"] == ((2.0, 1.0), (1.5, 1.5))
     assert evidence["scales"] == (0.05, 0.5)
     assert evidence["inits"] == 5
+
+
+# -- the Richardson checks and GD's first-order error ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("law", "name", "constants"),
+    [
+        # the measured err/(η³ s⁴) the committed pages print (and the comments above the checks' bounds state)
+        ("decoupling_2x2", "gd_agreement_richardson", ("0.011", "0.011", "0.011")),
+        ("reversal_saddle", "gd_follows_until_escape_richardson", ("0.334", "0.317", "0.309")),
+    ],
+)
+def test_richardson_checks_record_the_twice_extrapolated_agreement_their_summary_prints(law, name, constants):
+    """The evidence holds the Richardson-2 agreement itself (the API's record of the errors the row prints): its three
+    extrapolated levels at η = 0.01, 0.005, 0.0025 of order 3, and errors whose constants err/(η³ s_max⁴), s_max = 2,
+    are the ones on the page."""
+    check = run_check(law, name)
+    result = check.evidence["agreement"]
+    assert result.extrapolation == 2 and result.expected_order == 3.0
+    assert result.etas == (0.01, 0.005, 0.0025)
+    assert result.passed and check.passed
+    assert check.summary.startswith(str(result) + "; err/(η³ s⁴) = ")
+    measured = tuple(f"{e / (eta**3 * 2.0**4):.3f}" for e, eta in zip(result.max_abs_error, result.etas, strict=True))
+    assert measured == constants
+
+
+def test_gd_error_coefficient_integrates_a_horizon_of_exactly_one_time_unit():
+    """Only t = 0 alone needs no integration: up to t = 1 the first-order error of a scalar mode grows from 0 and
+    matches the separate mode derivation (`gd_error_constant`, c = max|E|/s²) as at every other horizon."""
+    s, u0 = 1.0, 0.5
+    a = np.sqrt(np.array([[u0]]))
+    E = gd_error_coefficient(a, a, np.array([[s]]), np.linspace(0.0, 1.0, 20001))
+    assert E[0, 0, 0] == 0.0
+    assert float(np.abs(E).max()) / s**2 == pytest.approx(gd_error_constant(2, s, u0, 1.0), rel=1e-8)
+    assert float(np.abs(E).max()) > 0.01
+
+
+def test_gd_error_coefficient_accepts_exact_rational_inputs():
+    """Weights, Σyx and times may be given as exact rationals (fractions.Fraction, as SymPy's exact values convert):
+    they are read as float64, so the result equals the one for the same values given as floats."""
+    w, syx, t = [[Fraction(1, 30)]], [[Fraction(3)]], [Fraction(0), Fraction(1, 2), Fraction(1)]
+    exact = gd_error_coefficient(w, w, syx, t)
+    floats = gd_error_coefficient(np.array([[1 / 30]]), np.array([[1 / 30]]), np.array([[3.0]]), np.array([0, 0.5, 1]))
+    assert exact.dtype == np.float64 and exact.shape == (3, 1, 1)
+    np.testing.assert_array_equal(exact, floats)

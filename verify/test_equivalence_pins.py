@@ -17,7 +17,7 @@ import sympy as sp
 
 import verify.equivalence as equivalence
 from theory.parse import ExpressionSyntaxError
-from verify.equivalence import LEVELS, Verdict, _affine_fit, _sample, _simplify_zero, equivalent
+from verify.equivalence import LEVELS, Verdict, _affine_fit, _real, _sample, _simplify_zero, _suspect, equivalent
 
 x, y = sp.symbols("x y")
 
@@ -490,3 +490,94 @@ def test_errors_name_the_wrong_type_and_the_way_out():
     )
     with pytest.raises(ValueError, match=message):
         equivalent("a", "a", domain=lambda rng, n: {"a": rng.uniform(1, 2, n)}, simplify_timeout=0)
+
+
+# -- the boundaries of the verdict's comparisons (each threshold is inclusive, as documented) -----------------------
+def test_a_relative_difference_of_exactly_the_threshold_is_still_exact():
+    """The level "exact" means a max relative difference ≤ 10^(−digits/2): x·(1 − t) against x, with t = float(1e-15)
+    an exact binary fraction (every product and quotient below is exact at 60 digits), differs by exactly t."""
+    t = 10.0 ** (-30 / 2)
+    verdict = equivalent(x * (1 - sp.Rational(t)), x, domain={"x": (1.0, 2.0)}, simplify_timeout=0)
+    assert verdict.threshold == t and verdict.max_error == t
+    assert verdict.level == "exact", verdict
+    above = equivalent(x * (1 - sp.Rational(2 * t)), x, domain={"x": (1.0, 2.0)}, simplify_timeout=0)
+    assert above.level == "up_to_constants" and above.scale == pytest.approx(1 - 2 * t, rel=0, abs=1e-17)
+
+
+def test_a_slope_resolved_at_exactly_the_threshold_is_no_slope():
+    """k is kept only if the part k·(r − mean r) it explains exceeds threshold·max|c|: for c = (0, ½), r = (0, 1) the
+    weighted fit gives k = ½ and |k|·spread(r) = ¼ = threshold·max|c| at threshold ½, so the candidate is a constant
+    (k = 0, c0 = mean c = ¼); just below that threshold the slope ½ stands."""
+    c, r, nu = [mpmath.mpf(0), mpmath.mpf(0.5)], [mpmath.mpf(0), mpmath.mpf(1)], [mpmath.mpf(0), mpmath.mpf(0)]
+    with mpmath.workdps(60):
+        k, c0, _ = _affine_fit(c, r, nu, 30, 0.5)
+        assert k == 0 and c0 == mpmath.mpf(0.25)
+        k, c0, residual = _affine_fit(c, r, nu, 30, 0.499)
+        assert k == mpmath.mpf(0.5) and c0 == 0 and residual == 0
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_a_point_that_cancels_below_its_round_off_is_judged_against_nu_times_max_1_k(k):
+    """c = (−2k, δ, 2k) against r = (−2, 0, 2) with round-off ν = 1.5 at the middle point only. By hand: the
+    weights are 1/(2k)², 1/ν², 1/(2k)², so the fit has slope k and offset c0 = δ·w/(2/(2k)² + w), w = 1/ν². The
+    middle point (values δ, c0 far below ν) is judged against its guard ν·max(1, |k|) + 10⁻³⁰·|c0|, the ends against
+    2k: for k = 1 the middle decides, for k = 3 an end does (a guard ν/|k| would make the middle decide)."""
+    delta, noise = mpmath.mpf(1e-6), mpmath.mpf(1.5)
+    with mpmath.workdps(60):
+        c = [mpmath.mpf(-2 * k), delta, mpmath.mpf(2 * k)]
+        r = [mpmath.mpf(-2), mpmath.mpf(0), mpmath.mpf(2)]
+        fit_k, c0, residual = _affine_fit(c, r, [mpmath.mpf(0), noise, mpmath.mpf(0)], 30, 1e-15)
+        w = 1 / noise**2
+        hand_c0 = delta * w / (2 / mpmath.mpf(2 * k) ** 2 + w)
+        middle = (delta - hand_c0) / (noise * max(1, k) + mpmath.mpf(10) ** -30 * hand_c0)
+        ends = hand_c0 / (2 * k)
+        assert fit_k == pytest.approx(k, rel=1e-40)
+        assert c0 == pytest.approx(hand_c0, rel=1e-40)
+        assert residual == pytest.approx(max(middle, ends), rel=1e-30)
+        assert (middle > ends) == (k == 1)
+
+
+def test_a_difference_of_exactly_the_threshold_is_not_re_measured():
+    """`_suspect`: a point is re-measured only if its values differ by *more* than the threshold (then it must also
+    have lost half its digits). c = ¾, r = 1 differ by exactly ¼: not suspect at threshold ¼, suspect just below."""
+    c, r, nu = mpmath.mpf(0.75), mpmath.mpf(1), mpmath.mpf(0.5)
+    assert not _suspect(c, r, c, r, nu, 0.25)
+    assert _suspect(c, r, c, r, nu, 0.2499)
+
+
+def test_a_point_that_lost_exactly_threshold_of_its_size_is_re_measured():
+    """`_suspect`: among differing points, one whose round-off ν reaches threshold·max(|c|, |r|) is re-measured
+    (≥), one just under it (with no value rounded to 0) is a real difference: c = ½, r = 1, threshold ¼."""
+    c, r = mpmath.mpf(0.5), mpmath.mpf(1)
+    assert _suspect(c, r, c, r, mpmath.mpf(0.25), 0.25)
+    assert not _suspect(c, r, c, r, mpmath.mpf(0.2499), 0.25)
+
+
+def test_an_imaginary_part_of_exactly_the_tolerance_is_round_off():
+    """`_real` keeps a complex value as real while |Im| ≤ 10^(−dps+5)·max(1, |Re|): at exactly that bound too."""
+    with mpmath.workdps(30):
+        bound = mpmath.mpf(10) ** (-mpmath.mp.dps + 5)
+        assert _real(lambda: mpmath.mpc(1, bound), []) == 1
+        assert _real(lambda: mpmath.mpc(1, 2 * bound), []) is None
+
+
+def test_a_fitted_value_that_cancels_is_judged_against_ten_to_the_minus_digits_of_its_terms():
+    """Where k·r_i + c0 cancels (k·r_i ≈ −c0, both large) the misfit is judged against 10^(−digits)·(|k·r_i| + |c0|),
+    the round-off of forming it at ``digits`` digits. c = (−2, δ, 2) against r = (8, 10, 12) at digits = 2: the fit
+    (numpy's weighted least squares as reference) is close to c = r − 10, the middle point's values δ and k·10 + c0
+    are far below 10⁻²·(|k·10| + |c0|) ≈ 0.2, and that guard decides the residual."""
+    c, r = [-2.0, 1e-3, 2.0], [8.0, 10.0, 12.0]
+    s = np.array([max(abs(a), abs(b)) for a, b in zip(c, r, strict=True)])
+    design = np.column_stack([r, np.ones(3)]) / s[:, None]
+    (k_ref, c0_ref), *_ = np.linalg.lstsq(design, np.array(c) / s, rcond=None)
+    with mpmath.workdps(60):
+        k, c0, residual = _affine_fit(
+            [mpmath.mpf(v) for v in c], [mpmath.mpf(v) for v in r], [mpmath.mpf(0)] * 3, 2, 1e-15
+        )
+        fitted = [k * b + c0 for b in r]
+        guard = mpmath.mpf(10) ** -2 * (abs(k * r[1]) + abs(c0))
+        middle = abs(c[1] - fitted[1]) / guard
+        ends = max(abs(c[i] - fitted[i]) / max(abs(c[i]), abs(fitted[i])) for i in (0, 2))
+    assert float(k) == pytest.approx(k_ref, rel=1e-12) and float(c0) == pytest.approx(c0_ref, rel=1e-12)
+    assert 0.15 < guard < 0.25 and abs(fitted[1]) < guard and middle > ends
+    assert residual == pytest.approx(middle, rel=1e-30)

@@ -7,6 +7,7 @@ problem, a planted fault is named in the check's summary, and an unknown law or 
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -191,6 +192,15 @@ def test_an_unknown_law_or_check_is_answered_with_the_known_ones():
         run_law("no_such_law")
 
 
+def test_an_unknown_law_is_answered_with_the_list_of_laws_with_checks():
+    # the known laws, in the registry's (sorted) order, separated by ", ", for run_check and run_law alike
+    listing = re.escape("laws with checks: " + ", ".join(CHECKS))
+    with pytest.raises(KeyError, match=listing + r"\"?$"):
+        run_check("no_such_law", "x")
+    with pytest.raises(KeyError, match=listing + r"\"?$"):
+        run_law("no_such_law")
+
+
 def test_run_check_passes_seed_and_fault_to_the_check():
     law, name = "layer_balance", "gd_per_step_drift"
     seeded = run_check(law, name, seed=3)
@@ -241,6 +251,19 @@ def test_identity_decides_by_sixty_digit_evaluation_at_the_stated_points():
     off = identity(x * (1 + sp.Rational(1, 10**8)), x, {"x": (0.1, 3)}, seed=1)
     assert off.level != "exact"
     assert identity(x, x, {"x": (0.1, 3)}, seed=1, simplify_timeout=5.0).simplify != "skipped"
+
+
+def test_identity_draws_its_points_from_the_seed_it_is_given():
+    """The seed decides the points (as for every check): at seed 5 the verdict on x³ = x is the one `equivalent`
+    gives at seed 5 with `IDENTITY_POINTS` points, and its measured numbers differ from seed 0's."""
+    from verify.equivalence import equivalent
+    from verify.suite import IDENTITY_POINTS
+
+    x = sp.Symbol("x")
+    at_5 = identity(x**3, x, {"x": (0.1, 1.0)}, seed=5)
+    assert at_5 == equivalent(x**3, x, domain={"x": (0.1, 1.0)}, n_points=IDENTITY_POINTS, seed=5, simplify_timeout=0)
+    at_0 = identity(x**3, x, {"x": (0.1, 1.0)}, seed=0)
+    assert at_5.level == at_0.level == "none" and at_5.r2 != at_0.r2
 
 
 def _cubic_runs(eta):
