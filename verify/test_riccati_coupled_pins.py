@@ -265,3 +265,71 @@ def test_padded_gd_refuses_weights_outside_their_declared_shape():
         AssertionError, match=r"^zero padding of architecture 0 became nonzero: the embedding is not exact$"
     ):
         _padded_gd([bad], 0.01, 0.05, 0.05)
+
+
+def test_coupling_measures_extended_precision_inputs_in_float64():
+    """Weights and tasks held in another real dtype (here long double, which numpy's SVD refuses) are converted to
+    float64 first: the coupling is that of the float64 values."""
+    task = prescribed_task([1.5, 1.0], Ni=3, No=2, seed=independent_seeds(2)[0])
+    W1, W2, _ = coupled_init(task, 3, 0.1, seed=independent_seeds(2)[1])
+    ref = coupling(W1, W2, task.sigma_yx)
+    ext = coupling(W1.astype(np.longdouble), W2.astype(np.longdouble), task.sigma_yx)
+    assert ext == ref  # float64 → long double → float64 is exact
+    assert product_coupling(W2 @ W1, task.sigma_yx.astype(np.longdouble)) == ref
+
+
+def test_b_min_is_the_smallest_singular_value_when_there_are_several():
+    """Σyx = diag(4, 3, 2, 1) (Ũ = Ṽ = I), V = I and U rotating the planes (1, 2) by θ and (3, 4) by ψ: B = Uᵀ + I
+    has singular values |1 + e^{iθ}| = 2cos(θ/2) (twice) and 2cos(ψ/2) (twice), so σ_min(B) = 2cos(ψ/2) for ψ > θ
+    (not the second largest, 2cos(θ/2)); ‖C‖_F² = ‖Uᵀ − I‖_F² = 4(1 − cos θ) + 4(1 − cos ψ) over Nm = 4."""
+    theta, psi = 0.9, 2.0
+    U = np.zeros((4, 4))
+    U[:2, :2], U[2:, 2:] = _rot(theta), _rot(psi)
+    k = product_coupling(U @ np.diag([5.0, 3.5, 2.0, 0.5]), np.diag([4.0, 3.0, 2.0, 1.0]))
+    assert k.b_min == pytest.approx(2.0 * np.cos(psi / 2.0), abs=1e-13)
+    assert k.c == pytest.approx(np.sqrt(4.0 * (1.0 - np.cos(theta)) + 4.0 * (1.0 - np.cos(psi))) / 2.0, abs=1e-13)
+
+
+def test_default_case_is_zero_and_default_dims_are_fig2c_s_2_to_20():
+    """`independent_seeds(seed)` is case 0 (what the property tests of verify/test_riccati.py draw), and
+    `random_architectures(n, seed)` draws Fig. 2C's dims 2-20."""
+    assert independent_seeds(7) == independent_seeds(7, 0)
+    assert independent_seeds(7, redraw=1) == independent_seeds(7, 0, 1)
+    dims = [d for a in random_architectures(56, 0) for d in (a.Ni, a.Nh, a.No)]
+    assert min(dims) == 2 and max(dims) == 20
+
+
+def test_random_architectures_draw_at_most_max_redraws_plus_one_inits(monkeypatch):
+    """The loop draws exactly MAX_REDRAWS + 1 = 21 inits per case. With σ_min(B)'s floor set between the 21st
+    init's σ_min(B) and all earlier ones (case 0 of seed 4: 1.380 against ≤ 1.294), the 21st is used (20 redrawn);
+    with it set so that only the 22nd would pass (seed 1: 1.976 against ≤ 1.603), the draw gives up."""
+    monkeypatch.setattr(riccati, "B_DRAW_FLOOR", 0.5 * (1.2944595879655765 + 1.3801232125972975))
+    (a,) = random_architectures(1, 4, max_dim=4)
+    assert a.redrawn == MAX_REDRAWS
+    monkeypatch.setattr(riccati, "B_DRAW_FLOOR", 0.5 * (1.6027126066877198 + 1.97605935940401))
+    with pytest.raises(RuntimeError, match=rf"^case 0 of seed 1: {MAX_REDRAWS + 1} inits drawn"):
+        random_architectures(1, 1, max_dim=4)
+
+
+def test_padded_gd_refuses_nonzero_padding_in_either_layer():
+    """Each layer's padding is checked on its own: an input column beyond Ni (W1 only) or an output row beyond No
+    (W2 only) is refused as well."""
+    sigma = np.diag([1.5, 1.0])
+    (W1,), (W2,) = zero_balanced_init(2, 2, 2, 0.3, seed=0)
+    only_w1 = _Arch(1, 2, 2, 0.3, sigma, W1, W2)  # W1's second column lies beyond Ni = 1; W2 fits (2, 2)
+    only_w2 = _Arch(2, 2, 1, 0.3, sigma, W1, W2)  # W2's second row lies beyond No = 1; W1 fits (2, 2)
+    for bad in (only_w1, only_w2):
+        with pytest.raises(AssertionError, match=r"^zero padding of architecture 0 became nonzero"):
+            _padded_gd([bad], 0.01, 0.05, 0.05)
+
+
+@pytest.mark.parametrize("dims", [(4, 2, 2), (2, 4, 2), (2, 2, 4)], ids=["Ni", "Nh", "No"])
+def test_padded_gd_pads_to_the_largest_dimension_whichever_it_is(dims):
+    """The common padded size is the largest of Ni, Nh, No over the batch: an architecture whose largest dimension
+    is its input, hidden or output one trains as plain GD."""
+    Ni, Nh, No = dims
+    task = prescribed_task([1.5, 0.8], Ni=Ni, No=No, seed=independent_seeds(1)[0])
+    (W1,), (W2,) = zero_balanced_init(Ni, Nh, No, 0.3, seed=independent_seeds(1)[1])
+    a = _Arch(Ni, Nh, No, 0.3, task.sigma_yx, W1, W2)
+    # 20 steps of O(1) numbers, batched vs unbatched matmuls: round-off ≈ 1e-15
+    np.testing.assert_allclose(_padded_gd([a], 0.05, 1.0, 0.25)[0], np.stack(_plain_gd(a, 0.05, 20, 5)), atol=1e-13)
