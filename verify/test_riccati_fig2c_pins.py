@@ -90,8 +90,12 @@ def test_fig2c_figure_and_evidence_are_the_measurement_the_page_shows():
     np.testing.assert_allclose(agr.ratios, worst[:-1] / worst[1:], rtol=1e-15)
     assert agr.order == pytest.approx(fit_order(FIG2C_ETAS, worst), rel=1e-15)
     assert (agr.expected_order, agr.order_tol) == (1.0, 0.15)
+    # the agreement keeps, per η, the figure's architecture's curves: its recorded times, GD and Theorem 3.1 modes
     assert [s.eta for s in agr.series] == list(FIG2C_ETAS)
-    np.testing.assert_allclose(agr.series[0].theory, th_modes, rtol=0, atol=0)
+    for s, (_, _, sim) in zip(agr.series, curves.simulated, strict=True):
+        np.testing.assert_allclose(s.t, times, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(s.simulated, sim)
+        np.testing.assert_array_equal(s.theory, th_modes)
     orders = result.evidence["orders"]
     np.testing.assert_allclose(orders, [fit_order(FIG2C_ETAS, errors[:, i]) for i in range(len(archs))], rtol=1e-15)
     assert f"per-architecture order {orders.min():.3f}-{orders.max():.3f};" in result.summary
