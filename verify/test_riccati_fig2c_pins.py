@@ -117,3 +117,10 @@ def test_fig2c_richardson_counts_the_redrawn_inits_and_keeps_its_agreement():
     agr = result.evidence["agreement"]
     assert agr.extrapolation == 2 and agr.expected_order == 3.0
     assert str(agr) in result.summary
+
+
+def test_fig2c_counts_the_redrawn_inits():
+    """At seed 3 one of the 56 Fig. 2C inits is drawn again (below a floor): the summary says 1 was redrawn."""
+    assert [a.redrawn for a in random_architectures(N_ARCHITECTURES, 3) if a.redrawn] == [1]
+    result = run_check("riccati_qqt", "gd_agreement_fig2c", 3)
+    assert "(floor 0.1; 1 redrawn to reach it and σ_min(B) ≥ 0.001)" in result.summary
