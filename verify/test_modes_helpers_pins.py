@@ -12,7 +12,6 @@ import dataclasses
 import numpy as np
 import pytest
 import sympy as sp
-from scipy.integrate import solve_ivp
 
 from theory import get_law
 from theory.modes import depth_mode_solution, depth_mode_time
@@ -20,6 +19,7 @@ from verify.equivalence import equivalent
 from verify.numbers import error_text
 from verify.suite import IDENTITY_POINTS, Fault, modes, run_check
 from verify.suite.modes import _growth_draw, _slope_draw, gd_error_constant, time_formula_verdict
+from verify.test_modes import measured_gd_error_constant
 
 logistic = get_law("logistic_mode")
 depth = get_law("depth_mode")
@@ -95,31 +95,10 @@ def test_slope_draw_keeps_u0_below_every_target_where_t_of_u_is_finite():
 # -- the derived GD error constant, against GD itself ---------------------------------------------------------------
 
 
-def _measured_constant(n: int, s: float, u0: float, horizon: float, eta: float = 1e-3) -> float:
-    """max|u_GD − u| / (η s²) of the balanced scalar GD recursion u ← u(1 + η u^{(N−2)/N}(s − u))^N against the
-    flow integrated by DOP853 (absolute tolerance scaled to u0): independent of `gd_error_constant`."""
-    steps = round(horizon / eta)
-    u = np.empty(steps + 1)
-    u[0] = u0
-    for k in range(steps):
-        u[k + 1] = u[k] * (1 + eta * u[k] ** ((n - 2) / n) * (s - u[k])) ** n
-    times = np.arange(steps + 1) * eta
-    flow = solve_ivp(
-        lambda _, y: n * y ** (2 - 2 / n) * (s - y),
-        (0, horizon),
-        [u0],
-        t_eval=times,
-        method="DOP853",
-        rtol=1e-12,
-        atol=1e-15 * u0,
-    )
-    return float(np.max(np.abs(u - flow.y[0])) / (eta * s**2))
-
-
 def test_gd_error_constant_over_a_horizon_that_ends_during_the_growth():
     """At N = 2, s = 2, u0 = 0.05 the mode grows around t ≈ ln(s/u0)/(2s) = 0.92: over [0, 0.5] the error is
     still rising, so the constant is the error at the horizon (0.104 measured, half the full-run 0.217)."""
-    measured = _measured_constant(2, 2.0, 0.05, 0.5)
+    measured = measured_gd_error_constant(2, 2.0, 0.05, 0.5)
     # the O(η²) remainder at η = 1e-3 is relative O(η·s) = 0.2%: 1% leaves a margin
     assert gd_error_constant(2, 2.0, 0.05, 0.5) == pytest.approx(measured, rel=1e-2)
     assert measured == pytest.approx(0.104, abs=1e-3)
@@ -128,7 +107,7 @@ def test_gd_error_constant_over_a_horizon_that_ends_during_the_growth():
 def test_gd_error_constant_from_a_tiny_initialisation():
     """u0 = 1e-10: the error constant grows like ln(s/u0) (2.706 here, against 0.745 at u0 = 1e-3, s = 3), and the
     integration must resolve u at 1e-10 from the start, far under any fixed absolute tolerance of order 1e-6."""
-    measured = _measured_constant(2, 2.0, 1e-10, 8.0)
+    measured = measured_gd_error_constant(2, 2.0, 1e-10, 8.0)
     # the recursion and the integration agree to 6e-5 here; a 1.8% error (u0 lost in the integrator's absolute
     # tolerance) is 36 times the 5e-4 allowed
     assert gd_error_constant(2, 2.0, 1e-10, 8.0) == pytest.approx(measured, rel=5e-4)
