@@ -154,8 +154,9 @@ def evaluate(expr: sp.Expr, columns: Mapping[str, np.ndarray]) -> np.ndarray | f
     """The real value of ``expr`` with each symbol replaced by the column of that name, by walking the tree.
 
     Each node is one NumPy operation in float64; no code is generated (`sympy.lambdify` prints and executes source),
-    so evaluating a candidate costs microseconds, not the milliseconds of a compile: snapping evaluates thousands. Where the real value does not exist (log of a negative number, a negative base to a
-    fractional power, a constant such as asin(3)) the result is NaN, as in NumPy. A node with no rule here (erf,
+    so evaluating a candidate costs microseconds, not the milliseconds of a compile: snapping evaluates thousands.
+    Where the real value does not exist (log of a negative number, a negative base to a fractional power, a
+    constant such as asin(3)) the result is NaN, as in NumPy. A node with no rule here (erf,
     Piecewise, …; none of Operon's grammar) is handed to `sympy.lambdify` (SciPy, then NumPy) as a subtree.
 
     >>> x = sp.Symbol("x")
@@ -211,13 +212,7 @@ class _Evaluator:
         self.columns = dict(zip(self.features, self.X.T, strict=True))
 
     def predict(self, expr: sp.Expr) -> np.ndarray:
-        """Values of ``expr`` on every row, float64; raises if a value cannot be computed as a number."""
-        names = sorted({s.name for s in expr.free_symbols})
-        unknown = [n for n in names if n not in self.columns]
-        if unknown:
-            raise ValueError(
-                f"expression {expr} uses {unknown}, which are not among the features {list(self.features)}"
-            )
+        """Values of ``expr`` on every row, float64 (its symbols are features: `mse` checks them first)."""
         with np.errstate(all="ignore"):
             out = np.asarray(evaluate(expr, self.columns), dtype=np.float64)
         return np.broadcast_to(out, self.y.shape)
