@@ -96,26 +96,21 @@ class Problem:
         )
 
 
-# Operon's symbol names → PySR operators, so that a problem stated for Operon searches the same grammar in PySR.
-_PYSR_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
-_PYSR_UNARY = {"exp": "exp", "log": "log", "sqrt": "sqrt", "tanh": "tanh", "sin": "sin", "cos": "cos"}
-
-
 def _pysr_options(operon: Mapping[str, Any]) -> dict[str, Any]:
-    """PySR operators for the grammar of a problem's Operon ``allowed_symbols``.
+    """The options of a problem stated for Operon, for PySR: the same discover() options, with a fixed Operon
+    grammar (``allowed_symbols``) turned into PySR's operator lists.
 
-    >>> _pysr_options({"allowed_symbols": "add,mul,exp,constant,variable"})
-    {'binary_operators': ['+', '*'], 'unary_operators': ['exp']}
+    >>> _pysr_options({"allowed_symbols": "add,mul,exp,constant,variable", "time": "t"})
+    {'time': 't', 'binary_operators': ['+', '*'], 'unary_operators': ['exp']}
     """
-    symbols = operon.get("allowed_symbols", "add,sub,mul,div,constant,variable")
-    names = symbols.split(",") if isinstance(symbols, str) else list(symbols)
-    unknown = [n for n in names if n not in _PYSR_BINARY and n not in _PYSR_UNARY and n not in ("constant", "variable")]
-    if unknown:
-        raise ValueError(f"no PySR operator for Operon symbol(s) {unknown}; pass PySR options explicitly")
-    return {
-        "binary_operators": [_PYSR_BINARY[n] for n in names if n in _PYSR_BINARY],
-        "unary_operators": [_PYSR_UNARY[n] for n in names if n in _PYSR_UNARY],
-    }
+    from discover.backends.pysr import pysr_operators
+
+    options = {k: v for k, v in operon.items() if k != "allowed_symbols"}
+    if "allowed_symbols" in operon:
+        symbols = operon["allowed_symbols"]
+        names = symbols.split(",") if isinstance(symbols, str) else list(symbols)
+        options.update(pysr_operators([n for n in names if n not in ("constant", "variable")]))
+    return options
 
 
 def _plain(expr: sp.Expr, **values: int) -> sp.Expr:
@@ -290,7 +285,9 @@ def _problems() -> dict[str, Problem]:
 
     logistic = get_law("logistic_mode")
     d, c, a, b = (sp.Symbol(n, real=True) for n in ("d", "c", "a", "b"))
-    arithmetic = {"allowed_symbols": "add,sub,mul,div,constant,variable"}
+    # Operon runs with discover()'s defaults (operator escalation, transforms, restarts): a problem says what its
+    # data are (a time column for trajectories), never which operators the answer needs.
+    defaults: dict[str, Any] = {}
     problems = [
         Problem(
             name="logistic_mode_rhs",
@@ -299,7 +296,7 @@ def _problems() -> dict[str, Problem]:
             features=("u", "s"),
             reference=_plain(logistic.targets["rhs"], tau=1),
             make_data=_logistic_rhs_data,
-            options={"operon": arithmetic, "sindy": {"library": ("poly", 2)}},
+            options={"operon": defaults, "sindy": {"library": ("poly", 2)}},
             description="τ du/dt as a function of (u, s) from decoupled balanced two-layer networks (τ = 1)",
         ),
         Problem(
@@ -309,7 +306,7 @@ def _problems() -> dict[str, Problem]:
             features=("t", "s", "u0"),
             reference=_plain(logistic.targets["solution"], tau=1),
             make_data=_logistic_solution_data,
-            options={"operon": {"allowed_symbols": "add,sub,mul,div,exp,constant,variable"}},
+            options={"operon": {"time": "t"}},
             description=(
                 "u(t) from (t, s, u0), Richardson-extrapolated GD on decoupled modes (τ = 1). Operon fits it closely "
                 "but not in closed form: 0 of 1 seeds at 300 generations × 1000 (best MSE 3.9e-9, 6 constants), "
@@ -326,7 +323,7 @@ def _problems() -> dict[str, Problem]:
             reference=_plain(depth_mode.targets["rhs"].subs(depth_mode.symbols["N"], 3), tau=1),
             make_data=_depth3_rhs_data,
             options={
-                "operon": {"allowed_symbols": "add,sub,mul,div,pow,constant,variable"},
+                "operon": defaults,
                 # a generic library of cube-root powers u^{k/3} and s·u^{k/3}, k = 0..7 — not only the answer
                 "sindy": {"library": tuple(f"u**({k}/3)" for k in range(8)) + tuple(f"s*u**({k}/3)" for k in range(8))},
             },
@@ -340,7 +337,7 @@ def _problems() -> dict[str, Problem]:
             features=("d", "c"),
             reference=d**2 / 2 + c,
             make_data=_forgetting_data,
-            options={"operon": arithmetic, "sindy": {"library": ("poly", 2)}},
+            options={"operon": defaults, "sindy": {"library": ("poly", 2)}},
             description="loss of task i after converging on task j from the task distance d and the irreducible loss c",
         ),
         Problem(
@@ -350,7 +347,7 @@ def _problems() -> dict[str, Problem]:
             features=("s", "a1", "a2", "b0"),
             reference=_plain(get_law("coupling_peak_time").equation.rhs, tau=1),
             make_data=_peak_time_data,
-            options={"operon": {"allowed_symbols": "add,sub,mul,div,log,constant,variable"}},
+            options={"operon": defaults},
             description=(
                 "time of the peak of the 2×2 coupling b(t) from (s, a1, a2, b0), exact solution (τ = 1). Operon "
                 "does not reach the closed form: 0 of 10 seeds at Budget.quick() (seed 0: best MSE 7.1e-3 against "
@@ -367,7 +364,7 @@ def _problems() -> dict[str, Problem]:
             features=("a", "b"),
             reference=a**2 - b**2,
             make_data=_balance_data,
-            options={"operon": arithmetic, "sindy": {"library": ("poly", 2)}},
+            options={"operon": defaults, "sindy": {"library": ("poly", 2)}},
             description="the state function of (a, b) that keeps its initial value along the flow: a² − b²",
             slow=True,
         ),

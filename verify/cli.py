@@ -102,8 +102,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_sim.add_argument("law", metavar="LAW")
     _add_common(p_sim)
-    p_disc = sub.add_parser("discover", help="rediscover a problem's law by symbolic regression; print the front")
-    p_disc.add_argument("problem", metavar="PROBLEM")
+    p_disc = sub.add_parser(
+        "discover",
+        help="rediscover a problem's law, or find one in your CSV table, by symbolic regression; print the front",
+        description="PROBLEM is a registered discovery problem (its law is known and every row is graded against "
+        "it), or the path of a CSV table (then --target is required and the verdict is the noise-floor rule's).",
+    )
+    p_disc.add_argument("problem", metavar="PROBLEM|TABLE.csv")
+    table = p_disc.add_argument_group("table mode (a CSV file instead of a problem)")
+    table.add_argument("--target", help="the column to explain")
+    table.add_argument("--features", nargs="+", metavar="COL", help="feature columns (default: all others)")
+    table.add_argument("--time", metavar="COL", help="time column of trajectory data: adds the ODE route")
+    table.add_argument("--units", nargs="+", metavar="COL=UNIT", help="units of every used column, e.g. t=s v=m/s")
+    table.add_argument("--operators", metavar="OPS", help="fix the operators (e.g. add,sub,mul,div,exp): no escalation")
+    table.add_argument("--restarts", type=int, default=None, help="independent searches per stage (default 3)")
+    table.add_argument("--no-transforms", action="store_true", help="do not search transformed targets")
+    table.add_argument("--groups", metavar="COL", help="one expression for all groups, constants fitted per group")
+    table.add_argument("--template", metavar="EXPR", help="outer structure, e.g. 'g*h' with --part g=s --part h=n/p")
+    table.add_argument(
+        "--part", action="append", default=[], metavar="NAME=ARG", help="a searched part of --template and its argument"
+    )
     p_disc.add_argument(
         "--backend",
         choices=("operon", "sindy", "pysr"),
@@ -332,12 +350,23 @@ def _rediscover(problem: Any, backend: str | None, seed: int, budget: Any) -> tu
         file=sys.stderr,
     )
     rows = tuple(
-        DiscoveryRow(str(c.expr), sp.latex(c.expr), c.complexity, c.loss, v.level, c is d.best)
+        DiscoveryRow(
+            str(c.expr),
+            sp.latex(c.expr),
+            c.complexity,
+            c.loss,
+            v.level,
+            c is d.best,
+            c.route,
+            c.stage,
+            c.heldout_r2,
+            c.at_floor,
+        )
         for c, v in zip(d.pareto, result.verdicts, strict=True)
     )
     settings = {**_effort(d.settings), "rows": d.settings["rows"], "law's own loss": f"{result.reference_loss:.3g}"}
     summary = DiscoverySummary(
-        result.problem.name, d.backend, seed, str(result.problem.reference), rows, result.found, settings
+        result.problem.name, d.backend, seed, str(result.problem.reference), rows, result.found, settings, d.verdict
     )
     return result, summary
 
@@ -361,6 +390,17 @@ def _discover(args: argparse.Namespace) -> int:
     from discover import BackendUnavailable, Budget
     from discover.problems import PROBLEMS
 
+    table_options = ("target", "features", "time", "units", "operators", "restarts", "groups", "template")
+    if args.problem.endswith(".csv") or Path(args.problem).is_file():
+        try:
+            return _discover_table(args)
+        except BackendUnavailable as err:
+            raise _UsageError(str(err)) from None
+    given = [f"--{k.replace('_', '-')}" for k in table_options if getattr(args, k) is not None] + (
+        ["--part"] if args.part else []
+    )
+    if given:
+        raise _UsageError(f"{', '.join(given)} apply to a CSV table, not to the problem {args.problem!r}")
     if args.problem not in PROBLEMS:
         raise _UsageError(f"unknown problem {args.problem!r}; known problems: {', '.join(PROBLEMS)}")
     try:
@@ -370,7 +410,17 @@ def _discover(args: argparse.Namespace) -> int:
     except BackendUnavailable as err:
         raise _UsageError(str(err)) from None
     rows = [
-        {"complexity": r.complexity, "loss": r.loss, "expr": r.expr, "best": r.best, "verdict": r.level}
+        {
+            "complexity": r.complexity,
+            "loss": r.loss,
+            "expr": r.expr,
+            "best": r.best,
+            "verdict": r.level,
+            "route": r.route,
+            "stage": r.stage,
+            "heldout_r2": r.heldout_r2,
+            "at_floor": r.at_floor,
+        }
         for r in summary.rows
     ]
     if args.json:
@@ -379,18 +429,147 @@ def _discover(args: argparse.Namespace) -> int:
             "backend": summary.backend,
             "seed": summary.seed,
             "found": summary.rediscovered,
+            "discovery_verdict": summary.verdict,
             "reference": summary.reference,
             "pareto": rows,
         }
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         print(f"{summary.problem} ({summary.backend}, seed {summary.seed}); reference: {summary.reference}")
-        print(f"{'complexity':>10}  {'loss (MSE)':>10}  {'verdict':15}  expression")
+        print(f"{'complexity':>10}  {'loss (MSE)':>10}  {'verdict':15}  {'route / stage':28}  expression")
         for r in rows:
             mark = "  <- best" if r["best"] else ""
-            print(f"{r['complexity']:>10}  {r['loss']:>10.3e}  {r['verdict']:15}  {r['expr']}{mark}")
+            where = f"{r['route']} / {r['stage']}"[:28]
+            print(f"{r['complexity']:>10}  {r['loss']:>10.3e}  {r['verdict']:15}  {where:28}  {r['expr']}{mark}")
+        print(f"discovery's own verdict (without the reference): {summary.verdict}")
         print(result.summary())
     return 0 if summary.rediscovered else 1
+
+
+def _discover_table(args: argparse.Namespace) -> int:
+    """`lawbook discover TABLE.csv --target y …`: discovery on a user's table; prints the front with each row's
+    route, stage and held-out R², and the verdict. Exit 0 when the verdict is "law found", 1 otherwise."""
+    import pandas as pd
+
+    from discover import Budget, discover
+
+    if not args.target:
+        raise _UsageError(f"a table needs --target COLUMN (the columns of {args.problem} are read from its header)")
+    path = Path(args.problem)
+    if not path.is_file():
+        raise _UsageError(f"no such table: {path}")
+    data = pd.read_csv(path)
+    options: dict[str, Any] = {}
+    if args.backend:
+        options["backend"] = args.backend
+    if args.units:
+        options["units"] = dict(_pair(text, "--units") for text in args.units)
+    if args.operators:
+        options["operators"] = args.operators
+    if args.restarts is not None:
+        options["restarts"] = args.restarts
+    if args.template:
+        features = args.features or [c for c in data.columns if c not in (args.target, args.groups)]
+        options["template"] = _template(args.template, [_pair(text, "--part") for text in args.part], features)
+    elif args.part:
+        raise _UsageError("--part describes a part of --template; give --template too")
+    start = time.perf_counter()
+    show = _Progress(sys.stderr, label=f"{path.name}/{args.target}")
+    try:
+        d = discover(
+            data,
+            args.target,
+            features=args.features,
+            seed=args.seed,
+            budget=Budget.quick() if args.quick else Budget.default(),
+            progress=show,
+            transforms=not args.no_transforms,
+            time=args.time,
+            groups=args.groups,
+            **options,
+        )
+    finally:
+        show.close()
+    print(f"[{time.perf_counter() - start:6.1f}s] discover {path.name} → {args.target}: {d.verdict}", file=sys.stderr)
+    best = d.best
+    rows = [
+        {
+            "complexity": c.complexity,
+            "loss": c.loss,
+            "heldout_r2": c.heldout_r2,
+            "at_floor": c.at_floor,
+            "route": c.route,
+            "stage": c.stage,
+            "found_by": list(c.found_by),
+            "expr": str(c.expr),
+            "best": c is best,
+        }
+        for c in d.pareto
+    ]
+    if args.json:
+        out = {
+            "table": str(path),
+            "target": d.target,
+            "seed": d.seed,
+            "verdict": d.verdict,
+            "pareto": rows,
+            "searches": list(d.searches),
+            "notes": list(d.notes),
+            "seconds": d.seconds,
+        }
+        print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(f"{path.name}: {d.target} from {', '.join(d.features)} (seed {d.seed}); verdict: {d.verdict}")
+        print(
+            f"{'complexity':>10}  {'loss (MSE)':>10}  {'held-out R²':>11}  {'floor':5}  {'route / stage':28}  expression"
+        )
+        for r in rows:
+            r2 = "-" if r["heldout_r2"] is None else f"{r['heldout_r2']:.9f}"
+            where = f"{r['route']} / {r['stage']}"[:28]
+            mark = "  <- best" if r["best"] else ""
+            print(
+                f"{r['complexity']:>10}  {r['loss']:>10.3e}  {r2:>11}  {'yes' if r['at_floor'] else 'no':5}  "
+                f"{where:28}  {r['expr']}{mark}"
+            )
+        for note in d.notes:
+            print(f"note: {note}")
+        print(f"{len(d.searches)} search(es), {d.seconds:.1f} s")
+    return 0 if d.verdict == "law found" else 1
+
+
+def _pair(text: str, option: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise _UsageError(f"{option} takes NAME=VALUE, got {text!r}")
+    return name.strip(), value.strip()
+
+
+def _template(text: str, parts: Sequence[tuple[str, str]], features: Sequence[str]) -> Any:
+    """A `discover.templates.Template` from text, read by the allow-list parser (never evaluated): the part names
+    stand for searched functions of the arguments given with --part; every other unknown name is a constant."""
+    import ast
+
+    import sympy as sp
+
+    from discover.backends.base import feature_symbols
+    from discover.templates import Template
+    from theory.parse import CONSTANTS, FUNCTIONS, parse_expression
+
+    symbols = dict(zip(features, feature_symbols(features), strict=True))
+    if not parts:
+        raise _UsageError("--template needs its searched parts, e.g. --part g=s --part h=n/p (or none for constants)")
+    try:
+        names = {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        names = set()  # parse_expression below names the error
+    part_names = [name for name, _ in parts]
+    constants = sorted(names - set(symbols) - set(part_names) - set(FUNCTIONS) - set(CONSTANTS))
+    known = {**symbols, **{n: sp.Symbol(n) for n in [*part_names, *constants]}}
+    outer = parse_expression(text, known)
+    calls = {
+        known[name]: sp.Function(name)(*[parse_expression(a, symbols) for a in arg.split(";")]) for name, arg in parts
+    }
+    return Template(outer.xreplace(calls), constants=[known[c] for c in constants])
 
 
 def _run_discovery(names: Sequence[str], seed: int, quick: bool) -> tuple[dict[str, list], dict[str, float]]:

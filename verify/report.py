@@ -72,6 +72,10 @@ class DiscoveryRow:
     loss: float
     level: str
     best: bool = False
+    route: str = ""
+    stage: str = ""
+    heldout_r2: float | None = None
+    at_floor: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class DiscoverySummary:
     rows: tuple[DiscoveryRow, ...]
     rediscovered: bool
     settings: Mapping[str, object] = field(default_factory=dict)
+    verdict: str = ""
 
 
 @dataclass(frozen=True)
@@ -244,17 +249,28 @@ def _discovery_section(d: DiscoverySummary) -> list[str]:
         "",
         f"Reference: `{d.reference}`. {outcome}",
         "",
-        "| complexity | loss (MSE) | expression | verdict |",
-        "|---|---|---|---|",
+        "| complexity | loss (MSE) | held-out R² | at floor | found by (route / stage) | expression | verdict |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in d.rows:
         best = " (best)" if r.best else ""
-        lines.append(f"| {r.complexity} | {r.loss:.3g} | ${_escape(r.latex)}$ | {r.level}{best} |")
+        r2 = "–" if r.heldout_r2 is None else f"{r.heldout_r2:.9g}"
+        floor = "–" if r.at_floor is None else ("yes" if r.at_floor else "no")
+        where = f"{r.route} / {r.stage}" if r.route else "–"
+        lines.append(
+            f"| {r.complexity} | {r.loss:.3g} | {r2} | {floor} | {_escape(where)} | ${_escape(r.latex)}$ | "
+            f"{r.level}{best} |"
+        )
     lines += [
         "",
-        f"(best): the simplest row whose loss is at most {BEST_LOSS_FACTOR:g} × the smallest loss on the front "
-        "plus the data's float32 evaluation floor (`discover.Discovery.best`).",
+        "(best): the simplest row at the noise floor (`discover.floor`: residuals below float32 resolution or "
+        "without structure, and the held-out rows fitted as well as the training rows); if no row is, the simplest "
+        f"row whose loss is at most {BEST_LOSS_FACTOR:g} × the smallest loss on the front plus the data's float32 "
+        "evaluation floor (`discover.Discovery.best`). Loss: MSE on the training rows; held-out R² on the rows no "
+        "search saw.",
     ]
+    if d.verdict:
+        lines += ["", f"Discovery's own verdict, without the reference: **{d.verdict}**."]
     if d.settings:
         lines += ["", "Settings: " + "; ".join(f"{k} {v}" for k, v in d.settings.items()) + "."]
     lines.append("")

@@ -31,7 +31,10 @@ import sympy as sp
 
 from discover.progress import Reporter
 
-__all__ = ["AbstractBackend", "BackendUnavailable", "Budget", "RawCandidate", "feature_symbols"]
+__all__ = ["OPERATORS", "AbstractBackend", "BackendUnavailable", "Budget", "RawCandidate", "feature_symbols"]
+
+# The operator vocabulary of `discover.discover(operators=...)`, in Operon's names; each backend maps it to its own.
+OPERATORS: tuple[str, ...] = ("add", "sub", "mul", "div", "sqrt", "square", "exp", "log", "tanh", "sin", "cos", "pow")
 
 
 class BackendUnavailable(RuntimeError):
@@ -123,6 +126,16 @@ class AbstractBackend(abc.ABC):
     name: ClassVar[str]
     # The `Budget` fields this engine's settings are derived from (the others it ignores).
     budget_fields: ClassVar[tuple[str, ...]]
+    # The options through which a user fixes this engine's operators (then `discover` does not escalate them);
+    # empty for an engine without operators (SINDy's library is its grammar).
+    operator_options: ClassVar[tuple[str, ...]] = ()
+
+    def operators(self, names: Sequence[str]) -> dict[str, Any]:
+        """The engine options that restrict the search to the operators ``names`` (from `OPERATORS`).
+
+        An engine without operators raises `NotImplementedError`; `discover` then runs one stage.
+        """
+        raise NotImplementedError(f"backend {self.name!r} has no operator set to choose")
 
     @abc.abstractmethod
     def settings(self, *, seed: int, budget: Budget, **options: Any) -> dict[str, Any]:

@@ -80,6 +80,11 @@ class OperonBackend(AbstractBackend):
 
     name: ClassVar[str] = "operon"
     budget_fields: ClassVar[tuple[str, ...]] = ("generations", "population_size", "max_length", "time_limit")
+    operator_options: ClassVar[tuple[str, ...]] = ("allowed_symbols",)
+
+    def operators(self, names: Sequence[str]) -> dict[str, Any]:
+        """Operon's ``allowed_symbols`` for the operators ``names`` (Operon's own names), constants and variables."""
+        return {"allowed_symbols": ",".join([*names, "constant", "variable"])}
 
     def settings(self, *, seed: int, budget: Budget, **options: Any) -> dict[str, Any]:
         regressor = _regressor_class()

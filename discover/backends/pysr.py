@@ -37,7 +37,27 @@ from discover.backends.base import feature_symbols as _feature_symbols
 from discover.progress import Reporter
 from theory.parse import parse_expression
 
-__all__ = ["PySRBackend"]
+__all__ = ["PySRBackend", "pysr_operators"]
+
+# lawbook's operator names (Operon's) → PySR's.
+_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
+_UNARY = {"sqrt": "sqrt", "square": "square", "exp": "exp", "log": "log", "tanh": "tanh", "sin": "sin", "cos": "cos"}
+
+
+def pysr_operators(names: Sequence[str]) -> dict[str, list[str]]:
+    """PySR's operator options for lawbook's operator names.
+
+    >>> pysr_operators(["add", "mul", "exp"])
+    {'binary_operators': ['+', '*'], 'unary_operators': ['exp']}
+    """
+    unknown = [n for n in names if n not in _BINARY and n not in _UNARY]
+    if unknown:
+        raise ValueError(f"no PySR operator for {unknown}; known: {sorted({*_BINARY, *_UNARY})}")
+    return {
+        "binary_operators": [_BINARY[n] for n in names if n in _BINARY],
+        "unary_operators": [_UNARY[n] for n in names if n in _UNARY],
+    }
+
 
 _DEFAULTS: dict[str, Any] = {
     "binary_operators": ["+", "-", "*", "/"],
@@ -69,6 +89,11 @@ class PySRBackend(AbstractBackend):
 
     name: ClassVar[str] = "pysr"
     budget_fields: ClassVar[tuple[str, ...]] = ("generations", "population_size", "max_length", "time_limit")
+    operator_options: ClassVar[tuple[str, ...]] = ("binary_operators", "unary_operators")
+
+    def operators(self, names: Sequence[str]) -> dict[str, Any]:
+        """PySR's binary and unary operator lists for the operators ``names`` (lawbook's vocabulary)."""
+        return pysr_operators(names)
 
     def settings(self, *, seed: int, budget: Budget, **options: Any) -> dict[str, Any]:
         regressor = _regressor_class()
