@@ -274,6 +274,11 @@ def discover(
     3. the stages again with the next of ``restarts`` independent seeds (the first is ``seed``), breadth first:
        a law that needs a late stage costs one search per earlier stage, not ``restarts`` of them.
 
+    Before the stages, when the grammar is open (escalation, not a fixed operator set or an engine whose grammar is
+    its library, like SINDy's), the **rational** route (`discover.rational`: sparse rational regression, no search)
+    fits P(x)/Q(x) to the target and to its best-ranked transforms; with a fixed grammar only the direct search
+    (and the ODE route, when asked for) runs, so that no candidate uses an operator outside it.
+
     A deterministic engine (SINDy) runs each search once. ``template`` (a `discover.templates.Template`) replaces
     the routes by a search for the template's parts; ``groups`` (a column name) searches one expression shared by
     every group with its constants fitted per group (`discover.templates`). ``units`` (column → unit text, e.g.
@@ -330,6 +335,10 @@ def discover(
 
         unit_map = check_units(units, names, target)
     stages = _stages(engine, operators, backend_options)
+    # The rational and transform routes write expressions with any operator (a division, a log mapped back): they run
+    # only when the grammar is open, i.e. escalated, not when the operators are fixed or the engine has a library.
+    open_grammar = stages[0][0] == ESCALATION[0][0]
+    transforms = bool(transforms) and open_grammar
 
     session = _Session(
         engine=engine,
@@ -357,6 +366,8 @@ def discover(
     else:
         if time is not None:
             session.ode(time, seed)
+        if open_grammar and not session.reached():
+            session.rational(transforms, seed)
         # Breadth first: every stage once, then the restarts, so that a law needing a late stage costs one search
         # per earlier stage, not `restarts` of them.
         for restart_seed in seeds:
@@ -386,7 +397,8 @@ def discover(
             "holdout": float(holdout) if not session.train.all() else 0.0,
             "restarts": len(seeds),
             "stages": [{"name": name, "options": dict(options)} for name, options in stages],
-            "transforms": bool(transforms),
+            "transforms": transforms,
+            "rational": open_grammar,
             "time": time,
             "units": dict(units) if units is not None else None,
             "best_loss_factor": BEST_LOSS_FACTOR,
@@ -479,30 +491,52 @@ class _Session:
     def run_engine(
         self, X: np.ndarray, y: np.ndarray, names: Sequence[str], stage_options: Mapping[str, Any], seed: int
     ) -> list[sp.Expr]:
-        """One search by the engine on the training rows of (X, y); its candidates' expressions."""
+        """One search by the engine on (X, y) (training rows only); its candidates' expressions."""
         settings = self.engine.settings(seed=seed, budget=self.budget, **{**self.options, **stage_options})
         if not self.first_settings:
             self.first_settings = settings
-        raw = self.engine.fit(X[self.train], y[self.train], list(names), settings, progress=self.reporter)
+        raw = self.engine.fit(X, y, list(names), settings, progress=self.reporter)
         return [r.expr for r in raw]
 
     def search(self, route: str, stage: tuple[str, Mapping[str, Any]], seed: int) -> None:
         """The direct search at an operator stage (with the derived features when units give some)."""
         name, options = stage
         X, names, back = self.search_columns()
-        self.timed(route, name, seed, lambda: [back(e) for e in self.run_engine(X, self.y, names, options, seed)])
+        Xt, yt = X[self.train], self.y[self.train]
+        self.timed(route, name, seed, lambda: [back(e) for e in self.run_engine(Xt, yt, names, options, seed)])
 
     def transformed(self, stage: tuple[str, Mapping[str, Any]], seed: int) -> None:
         """The best-ranked transforms of the target, searched at this stage and mapped back exactly."""
         name, options = stage
         X, names, back = self.search_columns()
+        Xt = X[self.train]
         for transform in self.ranked_transforms():
             label = f"{name}; target {transform.name}"
             self.timed(
                 "transform",
                 label,
                 seed,
-                lambda t=transform: [back(t.inverse(e)) for e in self.run_engine(X, t.values, names, options, seed)],
+                lambda t=transform: [back(t.inverse(e)) for e in self.run_engine(Xt, t.values, names, options, seed)],
+            )
+            if self.reached():
+                return
+
+    def rational(self, transforms: bool, seed: int) -> None:
+        """Sparse rational regression (`discover.rational`) of the target and of its best-ranked transforms."""
+        from discover.rational import sparse_rational
+
+        X, names, back = self.search_columns()
+        Xt = X[self.train]
+        self.timed("rational", "P/Q", seed, lambda: [back(e) for e in sparse_rational(Xt, self.y[self.train], names)])
+        if not transforms or self.reached():
+            return
+        for transform in self.ranked_transforms():
+            values = transform.values  # the transforms are built on the training rows only
+            self.timed(
+                "rational",
+                f"P/Q; target {transform.name}",
+                seed,
+                lambda t=transform, v=values: [back(t.inverse(e)) for e in sparse_rational(Xt, v, names)],
             )
             if self.reached():
                 return

@@ -44,10 +44,13 @@ def test_escalation_finds_a_law_that_needs_a_later_operator_stage(sqrt_law) -> N
     assert sp.simplify(escalated.best.expr - (sp.sqrt(x) + z)) == 0
     assert escalated.verdict == "law found"
     assert escalated.best.stage == ESCALATION[1][0] and escalated.best.route == "direct"
-    # arithmetic was searched first and did not reach the floor; the search stopped at the stage that did
-    stages = [s["stage"] for s in escalated.searches]
-    assert stages == [ESCALATION[0][0], ESCALATION[1][0]]
-    assert [s["reached_floor"] for s in escalated.searches] == [False, True]
+    # the rational fit (no search) and then arithmetic did not reach the floor; discovery stopped at the stage that did
+    searches = [(s["route"], s["stage"], s["reached_floor"]) for s in escalated.searches]
+    assert searches == [
+        ("rational", "P/Q", False),
+        ("direct", ESCALATION[0][0], False),
+        ("direct", ESCALATION[1][0], True),
+    ]
 
 
 def test_a_fixed_operator_set_is_kept_and_then_the_law_is_not_found(sqrt_law) -> None:
