@@ -46,6 +46,7 @@ from discover.backends import get_backend
 from discover.backends.base import OPERATORS, Budget, feature_symbols
 from discover.checks import MIN_ROWS, check_seed, check_table
 from discover.floor import Residuals
+from discover.polish import polish
 from discover.progress import ProgressCallback, Reporter
 from discover.snapping import SnapSettings, complexity, evaluate, mse, snap
 
@@ -670,10 +671,10 @@ class _Session:
         for k, raw in enumerate(usable, start=1):
             if admissible is not None and not admissible(raw):
                 continue
-            expr = raw
+            expr = polish(raw, Xt, yt, self.names)
             if self.snapping.enabled:
                 expr = snap(
-                    raw,
+                    expr,
                     Xt,
                     yt,
                     self.names,
@@ -698,7 +699,7 @@ class _Session:
     def add_measured(
         self, expr: sp.Expr, raw: sp.Expr, prediction: np.ndarray, route: str, stage: str, label: str
     ) -> int:
-        test = self.residuals.test(prediction)
+        test = self.residuals.test(prediction, exact=not expr.has(sp.Float))
         if not math.isfinite(test.train_mse):
             return 0
         values = np.broadcast_to(prediction, self.y.shape)

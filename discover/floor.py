@@ -6,7 +6,10 @@ each candidate whether **what is left over looks like noise** — no structure t
 by three measurements on its residuals r = prediction − y:
 
 1. **Precision.** ``train MSE ≤ loss_floor(y)``: float32 (Operon's arithmetic) cannot resolve a better fit
-   (`discover.snapping.loss_floor`, 8 float32 ulps of the target's rms).
+   (`discover.snapping.loss_floor`, 8 float32 ulps of the target's rms) — for an *exact* candidate, whose constants
+   all snapped to exact numbers. A candidate that keeps float constants must also pass measurement 2: a flexible
+   enough family gets below float32 resolution without being the law (a degree-3 rational fitted in float64 to
+   sqrt(x) + z on [0.5, 2] did), and its residuals then have the structure of an approximation.
 2. **No structure.** Residuals of a law on noisy data are independent of the features; residuals of an approximation
    are a function of them, so neighbouring rows have similar residuals. With j(i) the nearest neighbour of row i in
    the standardised features and q the centred *ranks* of the residuals (ranks, because a few huge residuals of a
@@ -114,8 +117,9 @@ class Residuals:
         n_held = int(self.held.sum())
         self.held_factor = 1.0 + 3.0 * math.sqrt(2.0 / n_held) if n_held else math.inf
 
-    def test(self, prediction: np.ndarray) -> FloorTest:
-        """The three measurements of the module docstring for a candidate's predictions on every row."""
+    def test(self, prediction: np.ndarray, *, exact: bool = True) -> FloorTest:
+        """The three measurements of the module docstring for a candidate's predictions on every row; ``exact``
+        says whether the candidate's constants are all exact (else precision alone does not make it a law)."""
         with np.errstate(all="ignore"):
             r = np.broadcast_to(np.asarray(prediction, dtype=np.float64), self.y.shape) - self.y
             train_mse = float(np.mean(r[self.train] ** 2))
@@ -125,6 +129,7 @@ class Residuals:
             return FloorTest(math.inf, None, None, math.nan, self.rho_bound, 0.0, 0.0, False, False, False)
         p_value = _f_test(r, self.basis)
         p_scale = _f_test(np.abs(r), self.basis)
+        unstructured = rho <= self.rho_bound and min(p_value, p_scale) >= F_TEST_LEVEL
         heldout_mse = heldout_r2 = None
         no_overfit = True
         if self.held.any():
@@ -141,10 +146,8 @@ class Residuals:
             rho_bound=self.rho_bound,
             f_test_p=p_value,
             scale_test_p=p_scale,
-            precise=train_mse <= self.floor,
-            structureless=(
-                rho <= self.rho_bound and min(p_value, p_scale) >= F_TEST_LEVEL and train_mse <= self.neighbour_mse
-            ),
+            precise=train_mse <= self.floor and (exact or unstructured),
+            structureless=unstructured and train_mse <= self.neighbour_mse,
             no_overfit=no_overfit,
         )
 
