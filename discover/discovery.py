@@ -273,7 +273,9 @@ def discover(
        screen, the best `TRANSFORMS_SEARCHED` that beat the untransformed target's screen by `TRANSFORM_GAIN`
        are searched with the stage's operators, and every candidate is mapped back to the original target exactly.
     3. the stages again with the next of ``restarts`` independent seeds (the first is ``seed``), breadth first:
-       a law that needs a late stage costs one search per earlier stage, not ``restarts`` of them.
+       a law that needs a late stage costs one search per earlier stage, not ``restarts`` of them. The first pass
+       (when there are restarts) searches with `Budget.first_pass` (half the generations, half the population), the
+       later ones with ``budget``: cheap breadth first, depth where breadth failed.
 
     Before the stages, when the grammar is open (escalation, not a fixed operator set or an engine whose grammar is
     its library, like SINDy's), the **rational** route (`discover.rational`: sparse rational regression, no search)
@@ -371,7 +373,8 @@ def discover(
             session.rational(transforms, seed)
         # Breadth first: every stage once, then the restarts, so that a law needing a late stage costs one search
         # per earlier stage, not `restarts` of them.
-        for restart_seed in seeds:
+        for restart, restart_seed in enumerate(seeds):
+            session.budget = budget.first_pass() if restart == 0 and len(seeds) > 1 else budget
             for stage in stages:
                 if session.reached():
                     break
@@ -390,7 +393,9 @@ def discover(
         seed=seed,
         seconds=seconds,
         settings={
-            "backend": session.first_settings,
+            # the engine's settings for ``budget``, ``seed`` and the first stage; each search's own seed, budget
+            # pass and operators are in ``searches``
+            "backend": engine.settings(seed=seed, budget=budget, **{**backend_options, **stages[0][1]}),
             "budget": engine.used_budget(budget),
             "snapping": asdict(snapping),
             "rows": len(y),
@@ -483,7 +488,6 @@ class _Session:
         self.pool: list[Candidate] = []
         self.searches: list[dict[str, Any]] = []
         self.notes: list[str] = []
-        self.first_settings: dict[str, Any] = {}
         self._ranked: list | None = None
         self._derived: list | None = None
 
@@ -494,8 +498,6 @@ class _Session:
     ) -> list[sp.Expr]:
         """One search by the engine on (X, y) (training rows only); its candidates' expressions."""
         settings = self.engine.settings(seed=seed, budget=self.budget, **{**self.options, **stage_options})
-        if not self.first_settings:
-            self.first_settings = settings
         raw = self.engine.fit(X, y, list(names), settings, progress=self.reporter)
         return [r.expr for r in raw]
 
@@ -657,6 +659,7 @@ class _Session:
                 "seed": seed,
                 "seconds": round(clock.perf_counter() - started, 3),
                 "candidates": produced,
+                "budget": self.engine.used_budget(self.budget) if route in ("direct", "transform") else {},
                 "reached_floor": self.reached(),
             }
         )
