@@ -48,8 +48,8 @@ point's neighbours, with `_SEARCH_ITERATIONS` passes per screen and on 3·2C row
 (tails kept); the chosen k is then screened on every row. Then k is snapped by the rule of `discover.snapping`: the
 nearest integer, else the nearest rational p/q with q ≤ 12, is used when its score ≤ 1.05·(the fitted score) +
 floor. The floor is float64 rounding, (8·2⁻⁵²)² relative, not float32's: the rational family absorbs a small error
-in k, so that for a true k = 2.71 the nearest rational 19/7 scored ≈ 1e-13, below the float32 floor (≈ 1e-11) and
-yet wrong. Since exp(−k·w) = 1/exp(k·w) is rational when exp(k·w) is, a negative k is replaced by −k when that
+in k, so that for a true k = 2.71 the nearest rational 19/7 scored 9e-12, below the float32 floor there (1.2e-11),
+and yet is wrong. Since exp(−k·w) = 1/exp(k·w) is rational when exp(k·w) is, a negative k is replaced by −k when that
 fits as well. The fitted value is kept in the step (``k_fitted``).
 
 Measured (300 rows, 2 shared cores, CPU time): `target_transforms` + `rank_transforms` take 0.25 s for the four
@@ -82,11 +82,13 @@ __all__ = [
     "EXP_MIN_ARGUMENT",
     "K_GRID",
     "SCREEN_ITERATIONS",
+    "TIE_SCORE",
     "DerivedFeature",
     "Offered",
     "TargetTransform",
     "TransformStep",
     "derived_features",
+    "min_screen_rows",
     "rank_transforms",
     "screen",
     "substitute",
@@ -104,6 +106,11 @@ _SEARCH_ROWS_PER_UNKNOWN = 3
 # The screen's denominator var(z) is floored at (2⁻²³·rms z)²: float32 resolution (module docstring).
 _FLOAT32_UNIT_ROUNDOFF = 2.0**-23
 _FLOAT64_UNIT_ROUNDOFF = 2.0**-52
+# Screen scores at or below this tie in `rank_transforms`: a relative rms error under float32's unit roundoff 2⁻²³
+# is below what Operon's float32 fit resolves. Measured: exact cases score 4e-30 to 6e-28 (peak time, 10 seeds), a
+# target constant up to float64 rounding ≈ (2⁻⁵²/2⁻²³)² ≈ 3e-18 (the var(z) floor); exp(k·y·x1) for a true k = 2.71
+# scores 7e-31 at 2.71, 5e-21 at k off by 4e-8 relative, 9e-12 at 19/7; wrong transforms of the peak time ≥ 2e-5.
+TIE_SCORE = _FLOAT32_UNIT_ROUNDOFF**2
 # The k search stops when the bracket in ln|k| is this narrow: snapping needs k to a few digits, a k that is not
 # exact is then good to ≈ 1e-8 relative, below float32 resolution.
 _K_XATOL = 1e-8
@@ -284,13 +291,18 @@ def _monomials(X: np.ndarray, degree: int) -> np.ndarray:
     return np.stack(columns, axis=1)
 
 
+def min_screen_rows(features: int, degree: int = DEFAULT_DEGREE) -> int:
+    """The fewest rows `screen` accepts: twice its 2·C(n + degree, degree) coefficients (P and Q), so that a fit
+    is not an interpolation (with fewer rows than coefficients every z would score 0).
+
+    >>> min_screen_rows(4), min_screen_rows(5), min_screen_rows(3, degree=1)
+    (60, 84, 16)
+    """
+    return 4 * math.comb(features + degree, degree)
+
+
 class _Screen:
     """The monomials of one feature table, built once and reused for every target screened on it."""
-
-    @staticmethod
-    def columns(features: int, degree: int) -> int:
-        """The number of monomials of total degree ≤ ``degree`` in ``features`` variables: C(n + d, d)."""
-        return math.comb(features + degree, degree)
 
     def __init__(self, X: np.ndarray, degree: int) -> None:
         X = np.asarray(X, dtype=np.float64)
@@ -300,11 +312,11 @@ class _Screen:
             raise ValueError(f"degree must be a positive integer, got {degree!r}")
         rms = np.sqrt(np.mean(X**2, axis=0))
         M = _monomials(X / np.where(rms > 0, rms, 1.0), degree)
-        unknowns = 2 * M.shape[1]
-        if len(X) < 2 * unknowns:
+        needed = min_screen_rows(X.shape[1], degree)
+        if len(X) < needed:
             raise ValueError(
-                f"the screen fits {unknowns} coefficients (P and Q of degree {degree} in {X.shape[1]} features) and "
-                f"needs at least {2 * unknowns} rows to tell a fit from interpolation, got {len(X)}: "
+                f"the screen fits {2 * M.shape[1]} coefficients (P and Q of degree {degree} in {X.shape[1]} features) "
+                f"and needs at least {needed} rows to tell a fit from interpolation, got {len(X)}: "
                 "use a smaller degree or more rows"
             )
         # Keep a linearly independent set of monomials (a constant or repeated feature makes some coincide), so
@@ -419,7 +431,7 @@ def _snap_k(k: float, score_of: Callable[[float], float], fitted_score: float, f
 
 def _fit_k(w: np.ndarray, X: np.ndarray, degree: int) -> float:
     """The k minimising the screen of exp(k·w) (module docstring), searched on `_search_rows` of the table."""
-    rows = _search_rows(w, 2 * _Screen.columns(X.shape[1], degree))
+    rows = _search_rows(w, 2 * math.comb(X.shape[1] + degree, degree))
     screener = _Screen(X[rows], degree)
     w = w[rows]
     largest = float(np.max(np.abs(w)))
@@ -574,7 +586,11 @@ def target_transforms(
 def rank_transforms(
     transforms: Iterable[TargetTransform], X: np.ndarray, *, degree: int = DEFAULT_DEGREE
 ) -> list[tuple[float, TargetTransform]]:
-    """(screen score, transform) pairs, best (lowest score) first; ties keep the given order.
+    """(screen score, transform) pairs, best (lowest score) first.
+
+    Scores at or below `TIE_SCORE` = 2⁻⁴⁶ ≈ 1.4e-14 (float32 resolution) count as equal and keep the given order
+    (`target_transforms` lists the simplest first): for y = 3/x the identity, 1/y, y², y·x and y/x are all
+    rational, at round-off, and the order among them would be that of float64 rounding, not of merit.
 
     >>> X = np.linspace(1, 2, 40)[:, None]
     >>> [(round(score, 3), T.name) for score, T in rank_transforms(target_transforms(X, np.exp(X[:, 0]), ["x"]), X)][0]
@@ -582,7 +598,8 @@ def rank_transforms(
     """
     screener = _Screen(X, degree)
     scored = [(screener(transform.values), i, transform) for i, transform in enumerate(transforms)]
-    return [(score, transform) for score, _, transform in sorted(scored, key=lambda item: item[:2])]
+    ordered = sorted(scored, key=lambda item: (max(item[0], TIE_SCORE), item[1]))
+    return [(score, transform) for score, _, transform in ordered]
 
 
 # -- derived features ----------------------------------------------------------------------------------------

@@ -8,15 +8,19 @@ log y = −x²/2 − log √(2π) for the normal density.
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 from discover.backends.base import feature_symbols
 from discover.problems import _peak_domain
 from discover.snapping import evaluate
 from discover.transforms import (
+    TIE_SCORE,
     DerivedFeature,
     TargetTransform,
     TransformStep,
     derived_features,
+    min_screen_rows,
     rank_transforms,
     screen,
     substitute,
@@ -174,6 +178,29 @@ def test_inverse_of_forward_is_the_identity_for_every_offered_transform(sign):
         np.testing.assert_allclose(evaluate(T.inverse(g), columns), y, rtol=1e-10, err_msg=T.name)
 
 
+@given(
+    kind=st.sampled_from(["log", "reciprocal", "square", "times", "divide", "exp"]),
+    sign=st.sampled_from([1, -1]),
+    k=st.sampled_from([sp.Integer(4), sp.Rational(-2, 3), sp.Float(0.37)]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_each_step_inverts_its_forward_on_random_values(kind, sign, k, seed):
+    rng = np.random.default_rng(seed)
+    w_values = sign * rng.uniform(0.1, 3.0, 20)  # constant sign, as the steps that need one require
+    x_values = rng.uniform(0.5, 2.0, 20) * rng.choice([-1.0, 1.0], 20)  # a feature without zeros
+    step = TransformStep(
+        kind,
+        sign=sign if kind in ("log", "square") else 1,
+        feature="x" if kind in ("times", "divide") else None,
+        k=k if kind == "exp" else None,
+    )
+    w, g = sp.Symbol("w", real=True), sp.Symbol("g", real=True)
+    columns = {"w": w_values, "x": x_values}
+    forward = np.asarray(evaluate(step.forward(w), columns))
+    back = evaluate(step.inverse(g), {"g": forward, "x": x_values})
+    np.testing.assert_allclose(back, w_values, rtol=1e-12)
+
+
 # -- (6) units ------------------------------------------------------------------------------------------------
 
 
@@ -289,6 +316,25 @@ def test_screen_tolerates_a_repeated_or_constant_feature():
     X = np.stack([x, x, np.ones(100)], axis=1)
     assert screen(X, 1 / (1 + x)) < 1e-20
     assert screen(X, np.exp(x)) > 1e-10
+
+
+def test_round_off_scores_tie_and_keep_the_simplest_first():
+    """y = 3/x is rational, and so are 1/y, y², y·x (constant) and y/x: all at round-off, ranked in the given order
+    although their float64 round-off differs (1e-31 to 1e-18); log y = log 3 − log x is not rational."""
+    X = np.linspace(1.0, 2.0, 40)[:, None]
+    ranking = rank_transforms(target_transforms(X, 3 / X[:, 0], ["x"]), X)
+    assert all(score <= TIE_SCORE for score, _ in ranking[:5])
+    assert [T.name for _, T in ranking[:5]] == ["y", "1/y", "y**2", "x*y", "y/x"]
+    assert next(score for score, T in ranking if T.name == "log(y)") > TIE_SCORE
+
+
+def test_min_screen_rows_counts_the_coefficients():
+    """P and Q of degree 2 in 4 features have C(6, 2) = 15 coefficients each: 30 unknowns, so 60 rows."""
+    assert min_screen_rows(4) == 60 and min_screen_rows(1, degree=3) == 16
+    X = np.random.default_rng(13).uniform(size=(59, 4))
+    with pytest.raises(ValueError, match="at least 60 rows"):
+        screen(X, X[:, 0])
+    assert screen(X[:, :3][:40], X[:40, 0]) < 1e-20  # 3 features need 40
 
 
 # -- the records ----------------------------------------------------------------------------------------------
