@@ -72,6 +72,22 @@ def test_peak_time_ranks_exp_4st_first_with_k_snapped_to_4(peak_ranking):
     assert ranking[1][0] > 1e-6
 
 
+@pytest.mark.parametrize("noise", [1e-8, 1e-6, 1e-4])
+def test_peak_time_with_noise_still_ranks_exp_4st_first(noise):
+    """Relative noise σ on t: exp(4·s·t) stays first (k = 4; the positive sign although exp(−4·s·t) fits alike).
+
+    Noise σ on t is relative noise 4·s·t·σ on z = exp(4·s·t); the screen weighs rows relatively, so its MSE is
+    ≈ mean((4·s·t)²)·σ² over a weighted variance of order 1 (measured: score = 1.25·mean((4st)²)·σ² on this table).
+    The bounds, a factor 3 either way, tell that the score is the noise's and not round-off or a misfit."""
+    X, y = peak_table(seed=1)
+    y = y * (1 + noise * np.random.default_rng(1).normal(size=len(y)))
+    ranking = rank_transforms(target_transforms(X, y, PEAK_FEATURES, target="t"), X)
+    (score, best), (runner_up, _) = ranking[:2]
+    assert best.name == "exp(4*s*t)" and best.k == 4
+    expected = float(np.mean((4 * X[:, 0] * y) ** 2)) * noise**2
+    assert expected / 3 < score < 3 * expected and runner_up > 1e3 * score
+
+
 def test_peak_time_inverse_of_the_rational_function_is_the_law(peak_ranking):
     X, y, _, ranking = peak_ranking
     best = ranking[0][1]
