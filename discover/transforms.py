@@ -258,13 +258,8 @@ class TargetTransform:
         cls, steps: Sequence[TransformStep], X: np.ndarray, y: np.ndarray, features: Sequence[str], target: str
     ) -> TargetTransform:
         """The transform of these steps, its values computed from its forward expression on the table."""
-        symbol = sp.Symbol(target, real=True)
-        probe = cls(name="", values=np.zeros(0), steps=tuple(steps), target=target)
-        expression = probe.forward(symbol)
-        columns = {**dict(zip(features, np.asarray(X, dtype=np.float64).T, strict=True)), target: y}
-        with np.errstate(all="ignore"):
-            values = np.broadcast_to(np.asarray(evaluate(expression, columns), dtype=np.float64), np.shape(y))
-        return cls(name=str(expression), values=values, steps=tuple(steps), target=target)
+        name, values = _forward_values(tuple(steps), X, y, features, target)
+        return cls(name=name, values=values, steps=tuple(steps), target=target)
 
     @property
     def k(self) -> sp.Expr | None:
@@ -282,6 +277,20 @@ class TargetTransform:
         for step in reversed(self.steps):
             expr = step.inverse(expr)
         return expr
+
+
+def _forward_values(
+    steps: tuple[TransformStep, ...], X: np.ndarray, y: np.ndarray, features: Sequence[str], target: str
+) -> tuple[str, np.ndarray]:
+    """The name of the transform of these steps and its values on the table (NaN or inf where it does not exist),
+    both from one forward expression, so that the name, ``forward`` and ``values`` cannot disagree."""
+    expression: sp.Expr = sp.Symbol(target, real=True)
+    for step in steps:
+        expression = step.forward(expression)
+    columns = {**dict(zip(features, np.asarray(X, dtype=np.float64).T, strict=True)), target: y}
+    with np.errstate(all="ignore"):
+        values = np.asarray(evaluate(expression, columns), dtype=np.float64)
+    return str(expression), np.array(np.broadcast_to(values, np.shape(y)))
 
 
 # -- the screen ----------------------------------------------------------------------------------------------
@@ -508,26 +517,13 @@ def target_transforms(
     offered: list[TargetTransform] = []
     skipped: list[tuple[str, str]] = []
 
-    columns = {**dict(zip(features, X.T, strict=True)), target: y}
-    y_symbol = sp.Symbol(target, real=True)
-
-    def forward(steps: tuple[TransformStep, ...]) -> sp.Expr:
-        expression: sp.Expr = y_symbol
-        for step in steps:
-            expression = step.forward(expression)
-        return expression
-
-    def values_of(steps: tuple[TransformStep, ...]) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return np.broadcast_to(np.asarray(evaluate(forward(steps), columns), dtype=np.float64), y.shape)
-
     def offer(steps: tuple[TransformStep, ...]) -> TargetTransform | None:
-        values = values_of(steps)
+        name, values = _forward_values(steps, X, y, features, target)
         reason = _usable(values)
         if reason is not None:
-            skipped.append((str(forward(steps)), reason))
+            skipped.append((name, reason))
             return None
-        transform = TargetTransform(name=str(forward(steps)), values=values, steps=steps, target=target)
+        transform = TargetTransform(name=name, values=values, steps=steps, target=target)
         offered.append(transform)
         return transform
 
@@ -563,8 +559,8 @@ def target_transforms(
                 scaled.append(step)
     for inner in [None, *scaled]:
         inner_steps = () if inner is None else (inner,)
-        w = values_of(inner_steps)
-        label = f"exp(k*{forward(inner_steps)})"
+        w_name, w = _forward_values(inner_steps, X, y, features, target)
+        label = f"exp(k*{w_name})"
         if inner is None and dimensions is not None and not dimensions[target].is_dimensionless:
             skipped.append((label, f"{target} has dimension {dimensions[target]}, not dimensionless (units)"))
             continue
