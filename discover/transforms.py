@@ -544,8 +544,9 @@ def target_transforms(
         offer((TransformStep("square", sign=square_sign),))
     scaled: list[TransformStep] = []  # the offered y·x_j, y/x_j: candidates for w in exp(k·w)
     for j, name in enumerate(features):
-        for kind, symbol in (("times", "*"), ("divide", "/")):
-            label = f"{target}{symbol}{name}"
+        for kind in ("times", "divide"):
+            step = TransformStep(kind, feature=name)
+            label = str(step.forward(sp.Symbol(target, real=True)))
             if np.any(X[:, j] == 0):
                 skipped.append((label, f"{name} has a zero"))
                 continue
@@ -554,7 +555,6 @@ def target_transforms(
                 if not dimension.is_dimensionless:
                     skipped.append((label, f"{label} has dimension {dimension}, not dimensionless (units)"))
                     continue
-            step = TransformStep(kind, feature=name)
             if offer((step,)) is not None:
                 scaled.append(step)
     for inner in [None, *scaled]:
