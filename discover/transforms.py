@@ -53,8 +53,8 @@ and yet is wrong. Since exp(−k·w) = 1/exp(k·w) is rational when exp(k·w) is
 scores within a factor 4 (`_SIGN_FACTOR`): the two are the same law, but the screen normalises them differently.
 The fitted value is kept in the step (``k_fitted``).
 
-Measured (300 rows, 2 shared cores, CPU time): `target_transforms` + `rank_transforms` take 0.25 s for the four
-features of the peak time and 0.40 s for five; exp(4·s·t) ranks first with k = 4 in 10 of 10 seeds of the
+Measured (300 rows, 2 shared cores, CPU time): `target_transforms` + `rank_transforms` take 0.24 s for the four
+features of the peak time and 0.34 s for five; exp(4·s·t) ranks first with k = 4 in 10 of 10 seeds of the
 problem's domain, at 4e-30 to 6e-28, the runner-up at 2e-5 to 4e-3.
 """
 
