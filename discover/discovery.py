@@ -519,7 +519,10 @@ class _Session:
                 "transform",
                 label,
                 seed,
-                lambda t=transform: [back(t.inverse(e)) for e in self.run_engine(Xt, t.values, names, options, seed)],
+                lambda t=transform: [
+                    back(t.inverse(e))
+                    for e in _constant_or(t.values, lambda X, z, n: self.run_engine(X, z, n, options, seed), Xt, names)
+                ],
             )
             if self.reached():
                 return
@@ -539,22 +542,30 @@ class _Session:
                 "rational",
                 f"P/Q; target {transform.name}",
                 seed,
-                lambda t=transform, v=values: [back(t.inverse(e)) for e in sparse_rational(Xt, v, names)],
+                lambda t=transform, v=values: [back(t.inverse(e)) for e in _constant_or(v, sparse_rational, Xt, names)],
             )
             if self.reached():
                 return
 
     def ranked_transforms(self) -> list[Any]:
+        """The transforms worth a search: ranked by `discover.transforms.rank_transforms` on the training rows, the
+        best `TRANSFORMS_SEARCHED` whose screen beats the untransformed target's by `TRANSFORM_GAIN`."""
         if self._ranked is None:
-            from discover.transforms import rank_transforms, target_transforms
+            from discover.transforms import min_screen_rows, rank_transforms, target_transforms
 
+            self._ranked = []
+            X, names, _ = self.search_columns()
+            Xt, yt = X[self.train], self.y[self.train]
+            if len(yt) < min_screen_rows(len(names)):
+                self.notes.append(
+                    f"transforms not screened: {len(yt)} training rows, the screen needs {min_screen_rows(len(names))}"
+                )
+                return self._ranked
             started = clock.perf_counter()
-            ranked = rank_transforms(
-                target_transforms(self.X[self.train], self.y[self.train], self.names, units=self.units),
-                self.X[self.train],
-            )
-            identity = next((score for score, t in ranked if t.name == "y"), 1.0)
-            chosen = [t for score, t in ranked if t.name != "y" and score <= TRANSFORM_GAIN * identity]
+            offered = target_transforms(Xt, yt, names, target=self.target, units=self.units)
+            ranked = rank_transforms(offered, Xt)
+            identity = next((score for score, t in ranked if not t.steps), 1.0)
+            chosen = [t for score, t in ranked if t.steps and score <= TRANSFORM_GAIN * identity]
             self._ranked = chosen[:TRANSFORMS_SEARCHED]
             shown = ", ".join(f"{t.name} ({score:.2g})" for score, t in ranked[:4])
             self.notes.append(
@@ -757,6 +768,20 @@ class _PooledCandidate(Candidate):
     def plain(self) -> Candidate:
         fields = {f.name: getattr(self, f.name) for f in dataclass_fields(Candidate)}
         return Candidate(**fields)
+
+
+def _constant_or(
+    z: np.ndarray,
+    fit: Callable[[np.ndarray, np.ndarray, Sequence[str]], list[sp.Expr]],
+    X: np.ndarray,
+    names: Sequence[str],
+) -> list[sp.Expr]:
+    """``fit(X, z, names)``, or, for a transformed target that is constant to float32 resolution (y·x for y = c/x),
+    that constant: a search on a constant learns nothing and `discover.checks` refuses one."""
+    spread = float(np.max(z) - np.min(z))
+    if spread <= 2.0**-23 * max(float(np.max(np.abs(z))), 1e-300):
+        return [sp.Float(float(np.mean(z)))]
+    return fit(X, z, names)
 
 
 def _same_values(a: np.ndarray, b: np.ndarray | None) -> bool:
