@@ -6,8 +6,8 @@ For each equation of `benchmarks.feynman_sample.SAMPLE` (20 of the 100, drawn wi
 `HELD_OUT_SEED_OFFSET`), then ``discover(table, target, seed=seed)`` — nothing else: no operator set, no hint, no
 budget. Reported per run:
 
-- **best is the law**: `verify.equivalent` (``Discovery.best`` against the formula, on the equation's box of ranges)
-  gives ``exact`` or ``up_to_constants``;
+- **best is the law**: `verify.equivalent` (``Discovery.best`` against the formula, on the equation's box of ranges;
+  its numeric identity test, the SymPy second opinion skipped) gives ``exact`` or ``up_to_constants``;
 - **law on the front**: the same for any row of ``Discovery.pareto``;
 - **held-out R²** of ``Discovery.best`` on the held-out table (1 − SS_res/SS_tot; −inf where it is not finite);
 - **seconds**: wall time of the `discover` call; also, when the result has them, its ``verdict`` and the
@@ -18,10 +18,12 @@ Run: python benchmarks/srbench_sample.py [--seeds 1] [--equations NAME ...] [--r
 **SRBench's published figures** (La Cava, Orzechowski, Burlacu, de França, Virgolin, Jin, Kommenda, Moore 2021,
 "Contemporary Symbolic Regression Methods and their Relative Performance", NeurIPS Datasets and Benchmarks,
 arXiv:2107.14351). Source: SRBench's published per-problem results, ``docs/csv/groundtruth.csv`` of
-github.com/cavalab/srbench (blob c14cb324, the same on its master and srbench_2025 branches; the data behind the
-paper's ground-truth figures and cavalab.org/srbench/results), averaged here over problems: symbolic-solution rate
-at target noise 0 on the 116 Feynman problems (the 100 of this table and 19 bonus ones, less I.26.2, I.30.5 and
-test_10, which SRBench dropped), 10 trials per problem (`SRBENCH_2021`):
+github.com/cavalab/srbench (added in commit 08ac2a6 on 2021-07-07, three weeks before the paper's arXiv v1, and
+unchanged since on its master and srbench_2025 branches; the results page cavalab.org/srbench/results plots it),
+averaged here over problems: symbolic-solution rate
+at target noise 0 on the 116 Feynman problems (97 of this table's 100 — not I.26.2 and I.30.5, which SRBench
+dropped, nor II.11.17, absent from its results — and 19 of the database's 20 bonus equations, test_10 dropped),
+10 trials per problem (`SRBENCH_2021`):
 
 - AI Feynman 55.8 % (114 problems with results), the best method; the best genetic-programming methods AFP_FE
   27.0 % and GP-GOMEA 26.8 %; Operon 16.6 % (but Operon reached test R² > 0.999 on 86.2 %);
