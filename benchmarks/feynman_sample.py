@@ -294,8 +294,8 @@ def _read_table(text: str) -> dict[str, FeynmanEquation]:
 EQUATIONS: Mapping[str, FeynmanEquation] = MappingProxyType(_read_table(TABLE_CSV))
 
 
-def get_equation(name: str) -> FeynmanEquation:
-    """The equation called ``name`` in the database (e.g. ``"I.6.2a"``, ``"III.21.20"``).
+def get_equation(name: FeynmanEquation | str) -> FeynmanEquation:
+    """The equation called ``name`` in the database (e.g. ``"I.6.2a"``, ``"III.21.20"``); an equation is returned as is.
 
     Raises `KeyError` naming the unknown name, the closest known names, and where all 100 are listed.
 
