@@ -9,7 +9,8 @@ noise-free held-out table of as many rows (seed + `HELD_OUT_SEED_OFFSET`), then
 - **best is the law**: `verify.equivalent` (``Discovery.best`` against the formula, on the equation's box of ranges;
   its numeric identity test, the SymPy second opinion skipped) gives ``exact`` or ``up_to_constants``;
 - **law on the front**: the same for any row of ``Discovery.pareto``;
-- **held-out R²** of ``Discovery.best`` on the held-out table (1 − SS_res/SS_tot; −inf where it is not finite);
+- **held-out R²** of ``Discovery.best`` on the held-out table (1 − SS_res/SS_tot; −inf where it is not finite;
+  printed as 1 − R², which separates an approximation at R² = 0.9999999 from the law);
 - **seconds**: wall time of the `discover` call; also, when the result has them, its ``verdict`` and the
   ``route``/``stage`` of the best candidate.
 
@@ -222,7 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.rows} rows, noise {args.noise}; discover(table, target, seed=seed) with its defaults",
         flush=True,
     )
-    print(f"{'equation':10s} {'seed':>4s} {'best':>15s} {'front':>6s} {'R2 held-out':>12s} {'s':>7s}  best", flush=True)
+    print(
+        f"{'equation':10s} {'seed':>4s} {'best':>15s} {'front':>6s} {'1-R2 held-out':>14s} {'s':>7s}  best", flush=True
+    )
     results = []
     for name in args.equations:
         for seed in range(args.seeds):
@@ -232,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stage = "".join(f" [{k}={r[k]}]" for k in ("best_route", "best_stage") if r.get(k) is not None)
             print(
                 f"{name:10s} {seed:>4d} {r.get('best_level', 'error')[:15]:>15s} "
-                f"{'yes' if r['law_on_front'] else 'no':>6s} {r['held_out_r2']:>12.6f} {r['seconds']:>7.1f}  "
+                f"{'yes' if r['law_on_front'] else 'no':>6s} {1 - r['held_out_r2']:>14.2e} {r['seconds']:>7.1f}  "
                 f"{shown[:100]}{stage}",
                 flush=True,
             )
@@ -240,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"best is the law: {s['best_is_law']}/{s['runs']} ({100 * s['best_rate']:.0f} %); law on the front: "
         f"{s['law_on_front']}/{s['runs']} ({100 * s['front_rate']:.0f} %); median {s['median_seconds']:.1f} s; "
-        f"median held-out R2 {s['median_held_out_r2']:.6f}"
+        f"median held-out R2 {s['median_held_out_r2']:.9f} (1 - R2 = {1 - s['median_held_out_r2']:.2e})"
     )
     for line in _srbench_lines():
         print(line)
