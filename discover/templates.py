@@ -777,20 +777,21 @@ def _fit_from_starts(
         return np.where(np.isfinite(J), J, 0.0)  # a direction with no finite derivative is not followed
 
     def solve(start: np.ndarray, budget: int) -> tuple[tuple[float, ...], float]:
-        result = least_squares(
-            residuals,
-            start,
-            jac=jacobian,
-            method="trf",
-            x_scale="jac",
-            ftol=_TOLERANCE,
-            xtol=_TOLERANCE,
-            gtol=_TOLERANCE,
-            max_nfev=budget,
-        )
-        r = residuals(result.x)
-        loss = float(np.mean(r**2)) if np.all(np.isfinite(r)) else math.inf
-        return tuple(float(v) for v in result.x), loss
+        with np.errstate(all="ignore"):  # a trial step may overflow; trf then shrinks its trust region
+            result = least_squares(
+                residuals,
+                start,
+                jac=jacobian,
+                method="trf",
+                x_scale="jac",
+                ftol=_TOLERANCE,
+                xtol=_TOLERANCE,
+                gtol=_TOLERANCE,
+                max_nfev=budget,
+            )
+        with np.errstate(all="ignore"):
+            loss = float(np.mean(residuals(result.x) ** 2))
+        return tuple(float(v) for v in result.x), loss if math.isfinite(loss) else math.inf
 
     best: tuple[tuple[float, ...], float] | None = None
     for start in starts:

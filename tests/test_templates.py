@@ -333,3 +333,12 @@ def test_fit_shared_refuses_bad_groups():
         fit_shared(T, T[:, 0], ["t"], np.zeros(29), sindy_search())
     with pytest.raises(ValueError, match="max_structures must be a positive integer"):
         fit_shared(T, T[:, 0], ["t"], np.array([0, 1] * 15), sindy_search(), max_structures=0)
+
+
+def test_starts_whose_steps_overflow_do_not_warn_or_fail():
+    # With t up to 200, a start with b ≳ 1.8 makes exp(b·t)² overflow float64 inside the optimizer's cost; that
+    # start must just lose (pytest turns the RuntimeWarning into an error), and a good start must still win.
+    T = np.linspace(0.0, 200.0, 100)
+    y = 2.0 * np.exp(-0.1 * T) + 0.5
+    [fit] = fit_template(T[:, None], y, ["t"], Template(a * sp.exp(b * t) + c, constants=(a, b, c)), seed=0)
+    assert [fit.constants[k] for k in "abc"] == pytest.approx([2.0, -0.1, 0.5], rel=1e-9)
