@@ -41,8 +41,13 @@ and ``h`` (SymPy undefined functions applied to expressions of the features) are
   (1 − q)¹⁶, 1 % at q = 1/4 (two sign-sensitive constants). Linear constants (a and c of a·exp(b·t) + c) converge
   from any start.
 
+A part whose pseudo-target is the same number on every row is set to that number without a search (a search on a
+constant target has nothing to regress, and `discover.discover` refuses one).
+
 `fit_template` returns a `TemplateCandidate` for the final assembled expression and for every row of every part's
-last front assembled with the other parts (each jointly refitted), so the caller can build a Pareto front.
+last front assembled with the other parts (each jointly refitted), so the caller can build a Pareto front. Rows
+whose assembled expressions have the same structure once their Floats are abstracted (`abstract_constants`) are
+one candidate, the best fitting: ``(k·g)·(h/k)`` is ``g·h`` with its scale split differently.
 
 **Shared expressions** (`fit_shared`). One structure for every dataset (group), its constants refitted per group:
 

@@ -342,3 +342,22 @@ def test_starts_whose_steps_overflow_do_not_warn_or_fail():
     y = 2.0 * np.exp(-0.1 * T) + 0.5
     [fit] = fit_template(T[:, None], y, ["t"], Template(a * sp.exp(b * t) + c, constants=(a, b, c)), seed=0)
     assert [fit.constants[k] for k in "abc"] == pytest.approx([2.0, -0.1, 0.5], rel=1e-9)
+
+
+def test_a_part_whose_pseudo_target_is_constant_is_a_constant_without_a_search():
+    # y = s² + 1 with the template g(s) + h(n): once g is found, y − g(s) is the same number on every row. A
+    # search on a constant target is refused by discover() ("nothing to regress"), so h is set to that number.
+    rng = np.random.default_rng(0)
+    S, N = rng.uniform(1, 2, 50), rng.uniform(1, 2, 50)
+    searched = []
+    inner = sindy_search()
+
+    def search(X, z, names):
+        searched.append(tuple(names))
+        return inner(X, z, names)
+
+    candidates = fit_template(np.column_stack([S, N]), S**2 + 1, ["s", "n"], Template(g(s) + h(n)), search)
+    chosen = best(candidates)
+    assert set(searched) == {("s",)}  # h was never searched
+    assert chosen.parts["h"].is_number
+    assert chosen.loss <= loss_floor(S**2 + 1)
