@@ -14,11 +14,12 @@ table is checked before any engine starts (`discover.checks`).
 """
 
 from discover.backends import BACKENDS, get_backend
-from discover.backends.base import AbstractBackend, BackendUnavailable, Budget, RawCandidate, feature_symbols
+from discover.backends.base import OPERATORS, AbstractBackend, BackendUnavailable, Budget, RawCandidate, feature_symbols
 from discover.checks import MAX_MAGNITUDE, MIN_MAGNITUDE, MIN_ROWS
 from discover.discovery import BEST_LOSS_FACTOR, Candidate, Discovery, discover, pareto_front
 from discover.progress import PROGRESS_INTERVAL, STAGES, ProgressCallback, ProgressEvent, Reporter
 from discover.snapping import SnapSettings, complexity, loss_floor, mse, snap
+from discover.templates import SharedCandidate, Template, TemplateCandidate, fit_shared, fit_template
 
 __all__ = [
     "BACKENDS",
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_MAGNITUDE",
     "MIN_MAGNITUDE",
     "MIN_ROWS",
+    "OPERATORS",
     "PROGRESS_INTERVAL",
     "STAGES",
     "AbstractBackend",
@@ -37,10 +39,15 @@ __all__ = [
     "ProgressEvent",
     "RawCandidate",
     "Reporter",
+    "SharedCandidate",
     "SnapSettings",
+    "Template",
+    "TemplateCandidate",
     "complexity",
     "discover",
     "feature_symbols",
+    "fit_shared",
+    "fit_template",
     "get_backend",
     "loss_floor",
     "mse",

@@ -337,6 +337,20 @@ def discover(
         from discover.units import check_units
 
         unit_map = check_units(units, names, target)
+    if template is not None:
+        from discover.templates import Template
+
+        if isinstance(template, sp.Expr):
+            template = Template(template)
+        elif not isinstance(template, Template):
+            raise TypeError(
+                f"template must be a discover.Template or a SymPy expression, got {type(template).__name__}"
+            )
+        if groups is not None:
+            raise ValueError(
+                "give template= or groups=, not both: a shared structure with per-group constants is "
+                "searched, not a template"
+            )
     stages = _stages(engine, operators, backend_options)
     # The rational and transform routes write expressions with any operator (a division, a log mapped back): they run
     # only when the grammar is open, i.e. escalated, not when the operators are fixed or the engine has a library.
@@ -363,7 +377,7 @@ def discover(
     seeds = [seed] if not engine.budget_fields else [_restart_seed(seed, r) for r in range(int(restarts))]
 
     if groups is not None:
-        session.shared(np.asarray(data[groups]), stages[0], seed)
+        session.shared(np.asarray(data[groups]), stages, seed)
     elif template is not None:
         session.template(template, stages, seed)
     else:
@@ -613,11 +627,17 @@ class _Session:
 
         self.timed("template", str(getattr(template, "expr", template)), seed, candidates)
 
-    def shared(self, groups: np.ndarray, stage: tuple[str, dict], seed: int) -> None:
+    def shared(self, groups: np.ndarray, stages: list[tuple[str, dict]], seed: int) -> None:
         from discover.templates import fit_shared
 
         def part_search(X: np.ndarray, z: np.ndarray, names: Sequence[str]) -> list[sp.Expr]:
-            return self.nested_search(X, z, names, [stage], seed)
+            return self.nested_search(X, z, names, stages, seed)
+
+        # The floor's neighbours and its F-test basis must see the groups: residuals of one structure fitted per
+        # group are compared within a group (a group code as an extra column keeps nearest rows in their group).
+        codes = np.unique(groups, return_inverse=True)[1].astype(np.float64)
+        self.residuals = Residuals(np.column_stack([self.X, codes]), self.y, self.train)
+        stage = stages[0] if len(stages) == 1 else ("escalation", {})
 
         started = clock.perf_counter()
         labels = groups[self.train]
@@ -629,13 +649,16 @@ class _Session:
                 if g in c.values:
                     rows = groups == g
                     prediction[rows] = evaluate(c.per_group_expr(g), {k: v[rows] for k, v in self.columns.items()})
-            kept += self.add_measured(c.structure, c.structure, prediction, "shared", stage[0], f"shared/seed {seed}")
+            kept += self.add_measured(
+                c.structure, c.structure, prediction, "shared", stage[0], f"shared/seed {seed}", exact=False
+            )
         self.log("shared", stage[0], seed, started, len(found))
 
     def nested_search(
         self, X: np.ndarray, z: np.ndarray, names: Sequence[str], stages: list[tuple[str, dict]], seed: int
     ) -> list[sp.Expr]:
-        """A search for a part of a template: the same engine, budget and escalation, no held-out rows."""
+        """A search for a part of a template or a group's structure: a `discover` of its own with the same engine,
+        budget, grammar and routes, one seed, no held-out rows (the outer discovery holds its rows out)."""
         frame = pd.DataFrame(dict(zip(names, np.asarray(X, dtype=np.float64).T, strict=True)))
         frame["z__"] = z
         options = dict(self.options)
@@ -647,10 +670,10 @@ class _Session:
             backend=self.engine.name,
             seed=seed,
             budget=self.budget,
-            snapping=self.snapping,
+            # the part's constants are refitted with the whole template; the assembled candidates are snapped here
+            snapping=SnapSettings(enabled=False),
             restarts=1,
             holdout=0.0,
-            transforms=False,
             **options,
         )
         return [c.expr for c in found.pareto]
@@ -711,9 +734,20 @@ class _Session:
         return lambda e: admissible(e, self.units, self.target)
 
     def add_measured(
-        self, expr: sp.Expr, raw: sp.Expr, prediction: np.ndarray, route: str, stage: str, label: str
+        self,
+        expr: sp.Expr,
+        raw: sp.Expr,
+        prediction: np.ndarray,
+        route: str,
+        stage: str,
+        label: str,
+        *,
+        exact: bool | None = None,
     ) -> int:
-        test = self.residuals.test(prediction, exact=not expr.has(sp.Float))
+        """Keep a measured candidate (merged with an earlier one of identical values); ``exact`` says whether its
+        constants are all exact (default: no Float in it; a shared structure's per-group constants are fitted)."""
+        exact = not expr.has(sp.Float) if exact is None else exact
+        test = self.residuals.test(prediction, exact=exact)
         if not math.isfinite(test.train_mse):
             return 0
         values = np.broadcast_to(prediction, self.y.shape)

@@ -19,6 +19,7 @@ unchanged) by `scipy.optimize.least_squares` (trust region, numeric Jacobian, ev
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,7 +56,10 @@ def polish(expr: sp.Expr, X: np.ndarray, y: np.ndarray, features: Sequence[str])
     if not math.isfinite(before):
         return expr
     try:
-        fit = least_squares(residuals, start, method="trf", x_scale="jac", max_nfev=50 * (len(start) + 1))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            # a trial step may overflow inside SciPy's own arithmetic (huge residuals): that step is rejected
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fit = least_squares(residuals, start, method="trf", x_scale="jac", max_nfev=50 * (len(start) + 1))
     except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - a degenerate Jacobian
         return expr
     after = float(np.mean(residuals(fit.x) ** 2))
