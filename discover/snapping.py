@@ -65,6 +65,7 @@ _FLOAT32_UNIT_ROUNDOFF = 2.0**-23
 # Irrational constants tried, as (p/q)·k and then (p/q)/k with 1 ≤ |p|, q ≤ _SIMPLE_MULTIPLE, after integers and
 # rationals.
 _SIMPLE_CONSTANTS: tuple[sp.Expr, ...] = (sp.pi, sp.E, sp.sqrt(2), sp.sqrt(3), sp.log(2))
+_SIMPLE_CONSTANT_VALUES = tuple(float(constant) for constant in _SIMPLE_CONSTANTS)
 _SIMPLE_MULTIPLE = 4
 # At most this many rounds of substitution: replacing one constant can merge terms into a new float.
 _MAX_ROUNDS = 3
@@ -422,18 +423,22 @@ def _snap_constants(expr: sp.Expr, fits: Callable[[sp.Expr], bool], max_denomina
     return current
 
 
-def _proposals(value: float, max_denominator: int) -> list[sp.Expr]:
-    """Exact numbers near ``value``, simplest first: the nearest integer, a small rational, a multiple of π, …"""
+@functools.lru_cache(maxsize=4096)
+def _proposals(value: float, max_denominator: int) -> tuple[sp.Expr, ...]:
+    """Exact numbers near ``value``, simplest first: the nearest integer, a small rational, a multiple of π, …
+
+    Cached: the same fitted constant is proposed for in every normal form and every round of a snap.
+    """
     out: list[sp.Expr] = [sp.Integer(round(value))]
     fraction = Fraction(value).limit_denominator(max_denominator)
     if fraction.denominator > 1:
         out.append(sp.Rational(fraction.numerator, fraction.denominator))
     for power in (1, -1):  # (p/q)·k first, then (p/q)/k
-        for constant in _SIMPLE_CONSTANTS:
-            ratio = Fraction(value / float(constant) ** power).limit_denominator(_SIMPLE_MULTIPLE)
+        for constant, number in zip(_SIMPLE_CONSTANTS, _SIMPLE_CONSTANT_VALUES, strict=True):
+            ratio = Fraction(value / number**power).limit_denominator(_SIMPLE_MULTIPLE)
             if 1 <= abs(ratio.numerator) <= _SIMPLE_MULTIPLE:
                 out.append(sp.Rational(ratio.numerator, ratio.denominator) * constant**power)
-    return out
+    return tuple(out)
 
 
 def _tidy(
