@@ -8,6 +8,10 @@ exact number — the nearest integer, else the nearest rational of denominator �
 
     new MSE ≤ rel_factor · (MSE of the unsnapped expression) + floor.
 
+The constants that lie within float32 accuracy of an exact number are first replaced all at once (fitted
+constants can err together, so that each alone fits worse than all), then each remaining one, largest first.
+An optional ``admissible`` predicate (a units check) must also accept every replacement and every form.
+
 - ``rel_factor = 1.05`` (`DEFAULT_REL_FACTOR`). With noise, a least-squares fit of p constants to n rows beats
   the true constants by a factor ≈ 1 − p/n, so the true values pass while p/n ≲ 5 % (10 constants on 200 rows).
   A constant moved by δ standard errors costs δ²/n of the MSE, so the accepted move is ≈ √(0.05·n) standard
@@ -407,7 +411,22 @@ def _content(expr: sp.Expr) -> tuple[sp.Number, sp.Expr]:
 
 
 def _snap_constants(expr: sp.Expr, fits: Callable[[sp.Expr], bool], max_denominator: int) -> sp.Expr:
+    """Each float constant, largest first, replaced by its simplest proposal that ``fits``; up to `_MAX_ROUNDS`.
+
+    First, every constant within float32 accuracy of an exact number is replaced by it at once, and kept if that
+    fits: fitted constants can err together so that each exact value alone fits worse than the pair
+    (``3.0000004·s·u^1.3333335`` has both off by 1e-7 relative, in compensating directions).
+    """
     current = expr
+    together = {}
+    for value in current.atoms(sp.Float):
+        proposal = _within_float32(float(value), max_denominator)
+        if proposal is not None:
+            together[value] = proposal
+    if len(together) > 1:  # a single one is tried first anyway below
+        trial = current.xreplace(together)
+        if fits(trial):
+            current = trial
     for _ in range(_MAX_ROUNDS):
         changed = False
         for value in sorted(current.atoms(sp.Float), key=lambda f: (-abs(float(f)), float(f))):
@@ -439,6 +458,16 @@ def _proposals(value: float, max_denominator: int) -> tuple[sp.Expr, ...]:
             if 1 <= abs(ratio.numerator) <= _SIMPLE_MULTIPLE:
                 out.append(sp.Rational(ratio.numerator, ratio.denominator) * constant**power)
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _within_float32(value: float, max_denominator: int) -> sp.Expr | None:
+    """The simplest proposal within float32 fitting accuracy of ``value`` (``FLOAT32_ULPS`` units of roundoff,
+    relative, as in `loss_floor`), or None."""
+    for proposal in _proposals(value, max_denominator):
+        if abs(float(proposal) - value) <= FLOAT32_ULPS * _FLOAT32_UNIT_ROUNDOFF * abs(value):
+            return proposal
+    return None
 
 
 def _tidy(

@@ -11,8 +11,17 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from discover import SnapSettings, mse, snap
-from discover.snapping import _content, _expand, _monic, _normal_forms, _split_log, _tidy, snap_all
+from discover import SnapSettings, loss_floor, mse, snap
+from discover.snapping import (
+    _content,
+    _expand,
+    _monic,
+    _normal_forms,
+    _split_log,
+    _tidy,
+    _within_float32,
+    snap_all,
+)
 
 a, b, c, d = sp.symbols("a b c d", real=True)
 u, s = sp.symbols("u s", real=True)
@@ -170,3 +179,28 @@ def test_snap_all_passes_the_hook_on() -> None:
 def test_a_hook_that_is_not_callable_is_refused() -> None:
     with pytest.raises(TypeError, match="admissible must be a function"):
         snap(2.0000003 * x, XZ, 2 * XZ[:, 0], ["x", "z"], admissible="units")  # type: ignore[arg-type]
+
+
+# -- constants that err together -------------------------------------------------------------------------------
+
+
+def test_constants_off_together_snap_together() -> None:
+    # Operon's raw front entry for depth3_mode_rhs, seed 3 (Budget.quick), on that table: expanded, exponent and
+    # coefficient are both ~1.2e-7 relative off (3.0000004·s·u^1.3333335 − 3.0000004·u^2.3333335), compensating
+    # on these rows: one at a time, largest first, stopped at 3·s·u^1.3333335 − 3.0000004·u^(7/3); both at once fit.
+    from discover.problems import get_problem
+
+    table = get_problem("depth3_mode_rhs").data(3)
+    X, y = table[["u", "s"]].to_numpy(), table["du_dt"].to_numpy()
+    raw = sp.Float(23.0627284899774) * u ** sp.Float(1.33333349227905) * (
+        sp.Float(0.130080029368401) * s - sp.Float(0.130080029368401) * u
+    ) + sp.Float(5.08626314399407e-8)
+    out = snap(raw, X, y, ["u", "s"])
+    assert sp.expand(out - 3 * u ** sp.Rational(4, 3) * (s - u)) == 0
+    assert mse(out, X, y, ["u", "s"]) <= 1.05 * mse(raw, X, y, ["u", "s"]) + loss_floor(y)
+
+
+def test_only_constants_within_float32_accuracy_are_snapped_together() -> None:
+    assert _within_float32(3.00000039929171, 12) == 3
+    assert _within_float32(float(np.float32(1 / 3)), 12) == sp.Rational(1, 3)
+    assert _within_float32(3.00001, 12) is None  # 3e-6 relative: more than 8 float32 ulps away from 3
