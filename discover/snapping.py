@@ -442,21 +442,28 @@ def _snap_constants(expr: sp.Expr, fits: Callable[[sp.Expr], bool], max_denomina
     return current
 
 
-@functools.lru_cache(maxsize=4096)
 def _proposals(value: float, max_denominator: int) -> tuple[sp.Expr, ...]:
-    """Exact numbers near ``value``, simplest first: the nearest integer, a small rational, a multiple of π, …
+    """Exact numbers near ``value``, simplest first: the nearest integer, a small rational, a multiple of π, …"""
+    return tuple(proposal for proposal, _ in _proposals_and_values(value, max_denominator))
+
+
+@functools.lru_cache(maxsize=4096)
+def _proposals_and_values(value: float, max_denominator: int) -> tuple[tuple[sp.Expr, float], ...]:
+    """`_proposals` with their float values (no evalf of π multiples later).
 
     Cached: the same fitted constant is proposed for in every normal form and every round of a snap.
     """
-    out: list[sp.Expr] = [sp.Integer(round(value))]
+    integer = round(value)
+    out: list[tuple[sp.Expr, float]] = [(sp.Integer(integer), float(integer))]
     fraction = Fraction(value).limit_denominator(max_denominator)
     if fraction.denominator > 1:
-        out.append(sp.Rational(fraction.numerator, fraction.denominator))
+        out.append((sp.Rational(fraction.numerator, fraction.denominator), float(fraction)))
     for power in (1, -1):  # (p/q)·k first, then (p/q)/k
         for constant, number in zip(_SIMPLE_CONSTANTS, _SIMPLE_CONSTANT_VALUES, strict=True):
             ratio = Fraction(value / number**power).limit_denominator(_SIMPLE_MULTIPLE)
             if 1 <= abs(ratio.numerator) <= _SIMPLE_MULTIPLE:
-                out.append(sp.Rational(ratio.numerator, ratio.denominator) * constant**power)
+                proposal = sp.Rational(ratio.numerator, ratio.denominator) * constant**power
+                out.append((proposal, float(ratio) * number**power))
     return tuple(out)
 
 
@@ -464,8 +471,8 @@ def _proposals(value: float, max_denominator: int) -> tuple[sp.Expr, ...]:
 def _within_float32(value: float, max_denominator: int) -> sp.Expr | None:
     """The simplest proposal within float32 fitting accuracy of ``value`` (``FLOAT32_ULPS`` units of roundoff,
     relative, as in `loss_floor`), or None."""
-    for proposal in _proposals(value, max_denominator):
-        if abs(float(proposal) - value) <= FLOAT32_ULPS * _FLOAT32_UNIT_ROUNDOFF * abs(value):
+    for proposal, number in _proposals_and_values(value, max_denominator):
+        if abs(number - value) <= FLOAT32_ULPS * _FLOAT32_UNIT_ROUNDOFF * abs(value):
             return proposal
     return None
 
