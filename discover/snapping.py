@@ -8,6 +8,10 @@ exact number — the nearest integer, else the nearest rational of denominator �
 
     new MSE ≤ rel_factor · (MSE of the unsnapped expression) + floor.
 
+The constants that lie within float32 accuracy of an exact number are first replaced all at once (fitted
+constants can err together, so that each alone fits worse than all), then each remaining one, largest first.
+An optional ``admissible`` predicate (a units check) must also accept every replacement and every form.
+
 - ``rel_factor = 1.05`` (`DEFAULT_REL_FACTOR`). With noise, a least-squares fit of p constants to n rows beats
   the true constants by a factor ≈ 1 − p/n, so the true values pass while p/n ≲ 5 % (10 constants on 200 rows).
   A constant moved by δ standard errors costs δ²/n of the MSE, so the accepted move is ≈ √(0.05·n) standard
@@ -65,6 +69,7 @@ _FLOAT32_UNIT_ROUNDOFF = 2.0**-23
 # Irrational constants tried, as (p/q)·k and then (p/q)/k with 1 ≤ |p|, q ≤ _SIMPLE_MULTIPLE, after integers and
 # rationals.
 _SIMPLE_CONSTANTS: tuple[sp.Expr, ...] = (sp.pi, sp.E, sp.sqrt(2), sp.sqrt(3), sp.log(2))
+_SIMPLE_CONSTANT_VALUES = tuple(float(constant) for constant in _SIMPLE_CONSTANTS)
 _SIMPLE_MULTIPLE = 4
 # At most this many rounds of substitution: replacing one constant can merge terms into a new float.
 _MAX_ROUNDS = 3
@@ -243,13 +248,21 @@ def snap(
     *,
     max_denominator: int = DEFAULT_MAX_DENOMINATOR,
     rel_factor: float = DEFAULT_REL_FACTOR,
+    admissible: Callable[[sp.Expr], bool] | None = None,
 ) -> sp.Expr:
     """Replace float constants by exact numbers where the fit stays as good (see the module docstring).
 
-    The expression is first brought to a normal form — ``expand`` (products of fitted constants collapse to
-    one constant per term) and ``factor`` (rational functions get monic polynomials, which removes the scale
-    shared by numerator and denominator) — each form is snapped, and the simplest result that fits is returned.
-    An expression whose loss is not finite on the data is returned unchanged.
+    The expression is first brought to cheap normal forms — ``expand`` (products of fitted constants collapse to
+    one constant per term) and, where float constants remain, the monic form of `_monic` (numerator and
+    denominator each divided by one of their own coefficients, which removes the scale they share) — each form is
+    snapped, and the simplest result that fits is returned. An expression whose loss is not finite on the data is
+    returned unchanged.
+
+    ``admissible``, if given, is a further condition on every expression snapping builds: a replacement is kept
+    only if the result fits *and* ``admissible(result)`` is true, and a normal form that is not admissible is not
+    snapped. (A units check is the use: snapping a fitted 0.99 to 1 removes a constant that could have carried
+    units, and may leave a candidate that is dimensionally impossible.) The expression given is always a possible
+    answer, admissible or not: it is what the engine found.
 
     >>> x = sp.Symbol("x")
     >>> X = np.linspace(0.5, 2.0, 50)[:, None]
@@ -259,46 +272,161 @@ def snap(
     x/3
     >>> snap(1.2345 * x, X, 1.2345 * X[:, 0], ["x"])
     1.2345*x
+    >>> snap(2.0000003 * x, X, 2 * X[:, 0], ["x"], admissible=lambda e: e.has(sp.Float))  # keep a fitted constant
+    2.0000003*x
     """
     SnapSettings(max_denominator=max_denominator, rel_factor=rel_factor)  # validates
+    if admissible is not None and not callable(admissible):
+        raise TypeError(f"admissible must be a function of a SymPy expression returning a bool, got {admissible!r}")
     evaluator = _Evaluator(X, y, features)
     reference = evaluator.mse(expr)
     if not math.isfinite(reference):
         return expr
     tolerance = rel_factor * reference + loss_floor(evaluator.y)
 
-    def fits(candidate: sp.Expr) -> bool:
-        return evaluator.mse(candidate) <= tolerance
+    def accept(candidate: sp.Expr) -> bool:
+        """The candidate fits as well as the expression given, and is admissible (fit first: it is cheap)."""
+        return evaluator.mse(candidate) <= tolerance and (admissible is None or bool(admissible(candidate)))
 
-    # expand and factor are most of snapping's cost; a form whose constants all stay floats comes back unchanged
+    def acceptable_form(form: sp.Expr) -> bool:
+        """A rewrite is exact up to rounding: one whose constants are exact is judged by admissibility alone."""
+        if form.has(sp.Float):
+            return accept(form)  # a rewrite can lose accuracy to cancellation; do not build on it then
+        return admissible is None or bool(admissible(form))
+
+    # Rewriting is a good part of snapping's cost; a form whose constants all stay floats comes back unchanged
     # and is tidied to the forms computed here, so remember them for this call.
     normal_forms = functools.cache(_normal_forms)
     results = [expr]
     if complexity(expr) <= _MAX_REWRITE_NODES:
         for form in normal_forms(expr):
-            if form.has(sp.Float) and not fits(form):
-                continue  # a rewrite lost accuracy to cancellation; do not build on it
-            results.append(_tidy(_snap_constants(form, fits, max_denominator), fits, normal_forms))
-    else:
-        results.append(_snap_constants(expr, fits, max_denominator))
-    # Fewest remaining float constants first (the most exact), then the smallest.
-    return min(results, key=lambda e: (len(e.atoms(sp.Float)), complexity(e)))
+            if acceptable_form(form):
+                snapped = _snap_constants(form, accept, max_denominator)
+                results.append(_tidy(snapped, acceptable_form, normal_forms))
+    elif admissible is None or admissible(expr):
+        results.append(_snap_constants(expr, accept, max_denominator))
+    return min(results, key=_rank)
+
+
+_expand = functools.partial(
+    sp.expand, deep=True, mul=True, multinomial=True, power_exp=False, power_base=False, log=False
+)
 
 
 def _normal_forms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
-    expanded = sp.expand(expr, deep=True, mul=True, multinomial=True, power_exp=False, power_base=False, log=False)
+    """The expanded expression, then its monic form (float constants) or its factored form (exact constants).
+
+    ``sympy.factor`` of a polynomial with float coefficients converts them to rationals of large numerators and
+    factors over the integers: most of the cost of snapping (2.0 of 2.9 s on a ``coupling_peak_time`` front), for
+    a purpose `_monic` serves without factorisation. Exact coefficients are small integers after snapping, and
+    factoring them is cheap (ms) and tidies ``2*s*u - 2*u**2`` into ``2*u*(s - u)``.
+    """
+    expanded = _expand(expr)
     forms = [expanded]
-    try:
-        factored = sp.factor(expanded)
-    except (sp.PolynomialError, NotImplementedError, TypeError):  # pragma: no cover - depends on the input
-        factored = expanded
-    if factored != expanded:
-        forms.append(factored)
+    if expanded.has(sp.Float):
+        rewritten = _monic(_expand(expanded.replace(sp.log, _split_log)))
+    else:
+        try:
+            rewritten = sp.factor(expanded)
+        except (sp.PolynomialError, NotImplementedError, TypeError):  # pragma: no cover - depends on the input
+            rewritten = expanded
+    if rewritten != expanded:
+        forms.append(rewritten)
     return tuple(forms)
 
 
+def _monic(expr: sp.Expr) -> sp.Expr:
+    """``c · N/D`` with ``N/D`` = ``together(expr)`` and each sum in N and D divided by its largest coefficient.
+
+    A rational function found by an engine with linear scaling carries an arbitrary scale k shared by numerator and
+    denominator: ``(2k·u + k)/(4k·s + 2k)``, whose constants are all floats though the law's are exact. Dividing
+    each sum by one of its own coefficients leaves that sum's coefficient ratios, which k does not change, and
+    gathers the scales into one constant ``c`` in front: ``0.5·(u + 0.5)/(s + 0.5)``, where every constant can
+    snap. The coefficient divided by is the one of largest magnitude (the first such term in SymPy's order on a
+    tie): a spurious tiny term, which an engine leaves often, would otherwise blow the others up. This is
+    ``sympy.factor``'s normalisation (monic factors and a content in front) without factoring anything.
+
+    >>> u, s = sp.symbols("u s")
+    >>> _monic((4.0 * u + 2.0) / (8.0 * s + 4.0))
+    0.5*(u + 0.5)/(s + 0.5)
+    >>> _monic(2.0 * u * s - 4.0 * u**2)
+    -4.0*(-0.5*s*u + u**2)
+    """
+    numerator, denominator = sp.fraction(sp.together(expr))
+    numerator_scale, numerator = _content(_expand(numerator))
+    denominator_scale, denominator = _content(denominator)
+    scale = numerator_scale / denominator_scale
+    body = numerator / denominator
+    if scale == 1:
+        return body
+    # Number · Add would be distributed back over the terms: keep it apart, as sympy.factor does.
+    return sp.Mul(scale, body, evaluate=False) if body.is_Add else scale * body
+
+
+def _split_log(argument: sp.Expr) -> sp.Expr:
+    """``log(c·p) = log(c) + log(p)`` for the positive float content ``c`` of the argument (`_content`), else the
+    log unchanged.
+
+    The identity holds for every ``p`` when c > 0 (principal branch), so the value does not change. An engine's
+    ``a·log(b·s) + k`` has three constants where two suffice: split and expanded it is ``a·log(s) + (a·log b + k)``,
+    whose constants can snap (the fitted b is arbitrary). ``sympy.factor`` did this as a side effect.
+
+    >>> s = sp.Symbol("s")
+    >>> _split_log(2.0 * s)
+    log(s) + 0.693147180559945
+    >>> _split_log(-2.0 * s), _split_log(2 * s)
+    (log(-2.0*s), log(2*s))
+    """
+    scale, rest = _content(argument)
+    if isinstance(scale, sp.Float) and scale > 0 and rest != 1:
+        return sp.log(scale) + sp.log(rest)
+    return sp.log(argument)
+
+
+def _content(expr: sp.Expr) -> tuple[sp.Number, sp.Expr]:
+    """``(c, p)`` with ``expr == c·p``: each sum, also as a factor of a product or raised to an integer power,
+    divided by its coefficient of largest magnitude (see `_monic`)."""
+    if expr.is_Add:
+        coefficients = [term.as_coeff_Mul()[0] for term in expr.args]
+        scale = max(coefficients, key=lambda c: abs(float(c)))  # max keeps the first of equals
+        if scale == 0:  # pragma: no cover - SymPy drops zero terms
+            return sp.Integer(1), expr
+        terms = []
+        for coefficient, term in zip(coefficients, expr.args, strict=True):
+            ratio = coefficient / scale
+            if abs(float(ratio)) == 1.0:  # the chosen term, and any with an equal coefficient: an exact ±1, not ±1.0
+                ratio = sp.Integer(1 if float(ratio) > 0 else -1)
+            terms.append(ratio * term.as_coeff_Mul()[1])
+        return scale, sp.Add(*terms)
+    if expr.is_Mul:
+        scale, parts = sp.Integer(1), []
+        for factor in expr.args:
+            factor_scale, factor = _content(factor)
+            scale, parts = scale * factor_scale, [*parts, factor]
+        return scale, sp.Mul(*parts)
+    if expr.is_Pow and expr.exp.is_Integer:
+        scale, base = _content(expr.base)
+        return scale**expr.exp, base**expr.exp
+    return expr.as_coeff_Mul()
+
+
 def _snap_constants(expr: sp.Expr, fits: Callable[[sp.Expr], bool], max_denominator: int) -> sp.Expr:
+    """Each float constant, largest first, replaced by its simplest proposal that ``fits``; up to `_MAX_ROUNDS`.
+
+    First, every constant within float32 accuracy of an exact number is replaced by it at once, and kept if that
+    fits: fitted constants can err together so that each exact value alone fits worse than the pair
+    (``3.0000004·s·u^1.3333335`` has both off by 1e-7 relative, in compensating directions).
+    """
     current = expr
+    together = {}
+    for value in current.atoms(sp.Float):
+        proposal = _within_float32(float(value), max_denominator)
+        if proposal is not None:
+            together[value] = proposal
+    if len(together) > 1:  # a single one is tried first anyway below
+        trial = current.xreplace(together)
+        if fits(trial):
+            current = trial
     for _ in range(_MAX_ROUNDS):
         changed = False
         for value in sorted(current.atoms(sp.Float), key=lambda f: (-abs(float(f)), float(f))):
@@ -314,41 +442,93 @@ def _snap_constants(expr: sp.Expr, fits: Callable[[sp.Expr], bool], max_denomina
     return current
 
 
-def _proposals(value: float, max_denominator: int) -> list[sp.Expr]:
+def _proposals(value: float, max_denominator: int) -> tuple[sp.Expr, ...]:
     """Exact numbers near ``value``, simplest first: the nearest integer, a small rational, a multiple of π, …"""
-    out: list[sp.Expr] = [sp.Integer(round(value))]
+    return tuple(proposal for proposal, _ in _proposals_and_values(value, max_denominator))
+
+
+@functools.lru_cache(maxsize=4096)
+def _proposals_and_values(value: float, max_denominator: int) -> tuple[tuple[sp.Expr, float], ...]:
+    """`_proposals` with their float values (no evalf of π multiples later).
+
+    Cached: the same fitted constant is proposed for in every normal form and every round of a snap.
+    """
+    integer = round(value)
+    out: list[tuple[sp.Expr, float]] = [(sp.Integer(integer), float(integer))]
     fraction = Fraction(value).limit_denominator(max_denominator)
     if fraction.denominator > 1:
-        out.append(sp.Rational(fraction.numerator, fraction.denominator))
+        out.append((sp.Rational(fraction.numerator, fraction.denominator), float(fraction)))
     for power in (1, -1):  # (p/q)·k first, then (p/q)/k
-        for constant in _SIMPLE_CONSTANTS:
-            ratio = Fraction(value / float(constant) ** power).limit_denominator(_SIMPLE_MULTIPLE)
+        for constant, number in zip(_SIMPLE_CONSTANTS, _SIMPLE_CONSTANT_VALUES, strict=True):
+            ratio = Fraction(value / number**power).limit_denominator(_SIMPLE_MULTIPLE)
             if 1 <= abs(ratio.numerator) <= _SIMPLE_MULTIPLE:
-                out.append(sp.Rational(ratio.numerator, ratio.denominator) * constant**power)
-    return out
+                proposal = sp.Rational(ratio.numerator, ratio.denominator) * constant**power
+                out.append((proposal, float(ratio) * number**power))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _within_float32(value: float, max_denominator: int) -> sp.Expr | None:
+    """The simplest proposal within float32 fitting accuracy of ``value`` (``FLOAT32_ULPS`` units of roundoff,
+    relative, as in `loss_floor`), or None."""
+    for proposal, number in _proposals_and_values(value, max_denominator):
+        if abs(number - value) <= FLOAT32_ULPS * _FLOAT32_UNIT_ROUNDOFF * abs(value):
+            return proposal
+    return None
 
 
 def _tidy(
     expr: sp.Expr,
-    fits: Callable[[sp.Expr], bool],
+    acceptable: Callable[[sp.Expr], bool],
     normal_forms: Callable[[sp.Expr], tuple[sp.Expr, ...]],
 ) -> sp.Expr:
-    """The smallest of the expression, its factored and its expanded form (equal up to rounding)."""
+    """The best of the expression and its acceptable normal forms (equal up to rounding), by `_rank`.
+
+    A rewrite can bring back float constants (the monic form divides exact coefficients by a float one), so the
+    number of float constants ranks before the size, as in `snap`'s final choice.
+    """
     forms = [expr]
     if complexity(expr) <= _MAX_REWRITE_NODES:
         for rewrite in normal_forms(expr):
-            if rewrite not in forms and (not rewrite.has(sp.Float) or fits(rewrite)):
+            if rewrite not in forms and acceptable(rewrite):
                 forms.append(rewrite)
-    return min(forms, key=complexity)
+    return min(forms, key=_rank)
+
+
+def _rank(expr: sp.Expr) -> tuple[int, int]:
+    """Fewest float constants first (the most exact), then the smallest; `min` keeps the first of equals."""
+    return len(expr.atoms(sp.Float)), complexity(expr)
 
 
 def snap_all(
-    expressions: Sequence[sp.Expr], X: np.ndarray, y: np.ndarray, features: Sequence[str], settings: SnapSettings
+    expressions: Sequence[sp.Expr],
+    X: np.ndarray,
+    y: np.ndarray,
+    features: Sequence[str],
+    settings: SnapSettings,
+    *,
+    admissible: Callable[[sp.Expr], bool] | None = None,
 ) -> list[sp.Expr]:
-    """`snap` each expression with ``settings`` (the raw expressions when snapping is disabled)."""
+    """`snap` each expression with ``settings`` and ``admissible`` (the raw expressions when snapping is disabled).
+
+    >>> x = sp.Symbol("x")
+    >>> X = np.linspace(0.5, 2.0, 50)[:, None]
+    >>> snap_all([2.0000003 * x, 1.9999998 * x], X, 2 * X[:, 0], ["x"], SnapSettings())
+    [2*x, 2*x]
+    >>> snap_all([2.0000003 * x], X, 2 * X[:, 0], ["x"], SnapSettings(enabled=False))
+    [2.0000003*x]
+    """
     if not settings.enabled:
         return list(expressions)
     return [
-        snap(e, X, y, features, max_denominator=settings.max_denominator, rel_factor=settings.rel_factor)
+        snap(
+            e,
+            X,
+            y,
+            features,
+            max_denominator=settings.max_denominator,
+            rel_factor=settings.rel_factor,
+            admissible=admissible,
+        )
         for e in expressions
     ]
