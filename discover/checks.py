@@ -37,7 +37,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_MAGNITUDE", "MIN_MAGNITUDE", "MIN_ROWS", "check_magnitude", "check_seed", "check_table"]
+__all__ = [
+    "MAX_MAGNITUDE",
+    "MIN_MAGNITUDE",
+    "MIN_ROWS",
+    "check_magnitude",
+    "check_seed",
+    "check_table",
+    "constant_to_float32",
+]
 
 # Fewer rows cannot tell an expression with a few constants from one that interpolates the data.
 MIN_ROWS = 10
@@ -80,6 +88,19 @@ column (divide it by its typical size, i.e. non-dimensionalise it)
             "where a product of two such values underflows float32, which Operon computes in (every backend is held "
             "to this range); rescale the column (divide it by its typical size, i.e. non-dimensionalise it)"
         )
+
+
+def constant_to_float32(values: np.ndarray) -> bool:
+    """Whether a derived target (a transformed target, a template part's pseudo-target) is one number to float32
+    resolution: its spread is at most 2⁻²³ of its largest magnitude. Such a target is that constant — a search on
+    it has nothing to regress (and `check_table` refuses an exactly constant one).
+
+    >>> constant_to_float32(np.array([3.0, 3.0 + 1e-15])), constant_to_float32(np.array([3.0, 3.001]))
+    (True, False)
+    """
+    values = np.asarray(values, dtype=np.float64)
+    spread = float(np.max(values) - np.min(values))
+    return spread <= 2.0**-23 * max(float(np.max(np.abs(values))), 1e-300)
 
 
 def check_table(data: Any, target: str, features: Sequence[str] | None) -> tuple[list[str], np.ndarray, np.ndarray]:

@@ -44,7 +44,7 @@ import sympy as sp
 
 from discover.backends import get_backend
 from discover.backends.base import OPERATORS, Budget, feature_symbols
-from discover.checks import MIN_ROWS, check_seed, check_table
+from discover.checks import MIN_ROWS, check_seed, check_table, constant_to_float32
 from discover.floor import Residuals
 from discover.polish import polish
 from discover.progress import ProgressCallback, Reporter
@@ -717,9 +717,8 @@ class _Session:
                     self.names,
                     max_denominator=self.snapping.max_denominator,
                     rel_factor=self.snapping.rel_factor,
+                    admissible=admissible,
                 )
-                if admissible is not None and not admissible(expr):
-                    expr = raw
             self.reporter.report("snap", k, len(usable))
             with np.errstate(all="ignore"):
                 prediction = np.asarray(evaluate(expr, self.columns), dtype=np.float64)
@@ -812,8 +811,7 @@ def _constant_or(
 ) -> list[sp.Expr]:
     """``fit(X, z, names)``, or, for a transformed target that is constant to float32 resolution (y·x for y = c/x),
     that constant: a search on a constant learns nothing and `discover.checks` refuses one."""
-    spread = float(np.max(z) - np.min(z))
-    if spread <= 2.0**-23 * max(float(np.max(np.abs(z))), 1e-300):
+    if constant_to_float32(z):
         return [sp.Float(float(np.mean(z)))]
     return fit(X, z, names)
 

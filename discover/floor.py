@@ -9,7 +9,10 @@ by three measurements on its residuals r = prediction − y:
    (`discover.snapping.loss_floor`, 8 float32 ulps of the target's rms) — for an *exact* candidate, whose constants
    all snapped to exact numbers. A candidate that keeps float constants must also pass measurement 2: a flexible
    enough family gets below float32 resolution without being the law (a degree-3 rational fitted in float64 to
-   sqrt(x) + z on [0.5, 2] did), and its residuals then have the structure of an approximation.
+   sqrt(x) + z on [0.5, 2] did), and its residuals then have the structure of an approximation. Residuals at
+   float64 round-off (``train MSE ≤ (FLOAT64_ULPS · 2⁻⁵² · rms(y))²``, 1024 ulps) are past testing: they are the
+   arithmetic's, and they grow with |y| (so the magnitude test below would flag them), so such a candidate is
+   precise whatever its constants.
 2. **No structure.** Residuals of a law on noisy data are independent of the features; residuals of an approximation
    are a function of them, so neighbouring rows have similar residuals. With j(i) the nearest neighbour of row i in
    the standardised features and q the centred *ranks* of the residuals (ranks, because a few huge residuals of a
@@ -56,10 +59,11 @@ import numpy as np
 
 from discover.snapping import loss_floor
 
-__all__ = ["F_TEST_LEVEL", "RHO_SIGMAS", "FloorTest", "Residuals"]
+__all__ = ["FLOAT64_ULPS", "F_TEST_LEVEL", "RHO_SIGMAS", "FloorTest", "Residuals"]
 
 RHO_SIGMAS = 3.0
 F_TEST_LEVEL = 1e-3
+FLOAT64_ULPS = 1024
 # The quadratic basis is used when the rows number at least this many times its terms (else the linear one).
 _ROWS_PER_TERM = 4
 
@@ -109,6 +113,8 @@ class Residuals:
         _, index = cKDTree(Z).query(Z, k=2)
         self.neighbour = np.where(index[:, 0] == np.arange(len(Z)), index[:, 1], index[:, 0])
         self.floor = loss_floor(self.y[self.train])
+        rms = float(np.sqrt(np.mean(self.y[self.train] ** 2)))
+        self.roundoff = (FLOAT64_ULPS * 2.0**-52 * rms) ** 2
         self.rho_bound = RHO_SIGMAS * math.sqrt(2.0 / len(self.y))
         # What predicting each training row by its nearest row would cost: noise variance + ½ E[Δf²] (an upper bound).
         differences = self.y - self.y[self.neighbour]
@@ -146,7 +152,7 @@ class Residuals:
             rho_bound=self.rho_bound,
             f_test_p=p_value,
             scale_test_p=p_scale,
-            precise=train_mse <= self.floor and (exact or unstructured),
+            precise=train_mse <= self.roundoff or (train_mse <= self.floor and (exact or unstructured)),
             structureless=unstructured and train_mse <= self.neighbour_mse,
             no_overfit=no_overfit,
         )

@@ -41,7 +41,8 @@ and ``h`` (SymPy undefined functions applied to expressions of the features) are
   (1 − q)¹⁶, 1 % at q = 1/4 (two sign-sensitive constants). Linear constants (a and c of a·exp(b·t) + c) converge
   from any start.
 
-A part whose pseudo-target is the same number on every row is set to that number without a search (a search on a
+A part whose pseudo-target is one number to float32 resolution (`discover.checks.constant_to_float32`) is set to
+that number without a search (a search on a
 constant target has nothing to regress, and `discover.discover` refuses one).
 
 `fit_template` returns a `TemplateCandidate` for the final assembled expression and for every row of every part's
@@ -81,7 +82,7 @@ from scipy.optimize import least_squares
 from sympy.core.function import AppliedUndef
 
 from discover.backends.base import feature_symbols
-from discover.checks import MAX_MAGNITUDE, MIN_ROWS, check_seed
+from discover.checks import MAX_MAGNITUDE, MIN_ROWS, check_seed, constant_to_float32
 from discover.snapping import complexity, evaluate, loss_floor, mse
 
 __all__ = [
@@ -485,8 +486,8 @@ def _search_part(
     arg_exprs: Sequence[sp.Expr],
 ) -> list[sp.Expr]:
     """The part's front, in the features (arguments substituted). A constant pseudo-target needs no search."""
-    if np.all(z == z[0]):
-        return [sp.Float(z[0])]
+    if constant_to_float32(z):
+        return [sp.Float(float(np.mean(z)))]
     front = search(X, z, list(arg_names))
     if not front:
         raise ValueError(f"the search returned no expression for part {name}")
