@@ -278,8 +278,9 @@ def discover(
        later ones with ``budget``: cheap breadth first, depth where breadth failed.
 
     Before the stages, when the grammar is open (escalation, not a fixed operator set or an engine whose grammar is
-    its library, like SINDy's), the **rational** route (`discover.rational`: sparse rational regression, no search)
-    fits P(x)/Q(x) to the target and to its best-ranked transforms; with a fixed grammar only the direct search
+    its library, like SINDy's), the **rational** route (`discover.rational`, no search) fits a power law c·Πx^a
+    (least squares in logs, for positive data) and P(x)/Q(x) (sparse rational regression) to the target, and P/Q
+    to its best-ranked transforms; with a fixed grammar only the direct search
     (and the ODE route, when asked for) runs, so that no candidate uses an operator outside it.
 
     A deterministic engine (SINDy) runs each search once. ``template`` (a `discover.templates.Template`) replaces
@@ -543,11 +544,15 @@ class _Session:
 
     def rational(self, transforms: bool, seed: int) -> None:
         """Sparse rational regression (`discover.rational`) of the target and of its best-ranked transforms."""
-        from discover.rational import sparse_rational
+        from discover.rational import power_law, sparse_rational
 
         X, names, back = self.search_columns()
         Xt = X[self.train]
-        self.timed("rational", "P/Q", seed, lambda: [back(e) for e in sparse_rational(Xt, self.y[self.train], names)])
+        yt = self.y[self.train]
+        self.timed("rational", "power law", seed, lambda: [back(e) for e in power_law(Xt, yt, names)])
+        if self.reached():
+            return
+        self.timed("rational", "P/Q", seed, lambda: [back(e) for e in sparse_rational(Xt, yt, names)])
         if not transforms or self.reached():
             return
         for transform in self.ranked_transforms():

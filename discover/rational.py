@@ -37,7 +37,7 @@ import sympy as sp
 
 from discover.backends.base import feature_symbols
 
-__all__ = ["MAX_DEGREE", "sparse_rational"]
+__all__ = ["MAX_DEGREE", "power_law", "sparse_rational"]
 
 MAX_DEGREE = 3
 # Rows per unknown below which a degree is not tried (a fit with as many unknowns as rows fits anything).
@@ -148,3 +148,27 @@ def _candidate(
         )
 
     return residual, polynomial(p) / polynomial(q)
+
+
+def power_law(X: np.ndarray, z: np.ndarray, features: Sequence[str]) -> list[sp.Expr]:
+    """The monomial ``z ≈ c·Π x_j^a_j`` by least squares in log space, when it applies: every feature positive
+    and z of one sign (otherwise ``[]``). Monomials are the commonest laws of physics (I.39.22 of the AI Feynman
+    table, p = n·k_B·T/V, is one) and a rational fit needs a term of degree Σ|a_j|; this is one least-squares
+    solve of rows × (features + 1). Exponents and the constant come back as floats for `discover.snapping`.
+
+    >>> X = np.random.default_rng(0).uniform(1, 3, (50, 2))
+    >>> from discover.snapping import snap
+    >>> z = 3 * X[:, 0] ** 2 / X[:, 1] ** 0.5
+    >>> snap(power_law(X, z, ["x", "y"])[0], X, z, ["x", "y"])
+    3*x**2/sqrt(y)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    sign = 1.0 if np.all(z > 0) else -1.0 if np.all(z < 0) else 0.0
+    if sign == 0.0 or not np.all(X > 0) or len(z) <= X.shape[1] + 1:
+        return []
+    A = np.column_stack([np.ones(len(z)), np.log(X)])
+    coefficients = np.linalg.lstsq(A, np.log(sign * z), rcond=None)[0]
+    symbols = feature_symbols(features)
+    monomial = sp.Mul(*(s ** sp.Float(float(a)) for s, a in zip(symbols, coefficients[1:], strict=True)))
+    return [sp.Float(sign * math.exp(coefficients[0])) * monomial]

@@ -47,6 +47,7 @@ def test_escalation_finds_a_law_that_needs_a_later_operator_stage(sqrt_law) -> N
     # the rational fit (no search) and then arithmetic did not reach the floor; discovery stopped at the stage that did
     searches = [(s["route"], s["stage"], s["reached_floor"]) for s in escalated.searches]
     assert searches == [
+        ("rational", "power law", False),
         ("rational", "P/Q", False),
         ("direct", ESCALATION[0][0], False),
         ("direct", ESCALATION[1][0], True),
