@@ -7,7 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import sympy as sp
 
+from theory.parse import parse_expression
 from verify.cli import main
 
 
@@ -64,3 +66,41 @@ def test_table_options_are_refused_for_a_problem(capsys):
 def test_a_missing_table_file_is_named(tmp_path, capsys):
     assert main(["discover", str(tmp_path / "absent.csv"), "--target", "y"]) == 2
     assert "no such table" in capsys.readouterr().err
+
+
+@pytest.fixture()
+def decay_csv(tmp_path):
+    rng = np.random.default_rng(1)
+    frames = []
+    for group, (amplitude, rate, offset) in enumerate([(1.0, 0.5, 2.0), (3.0, 1.5, -1.0), (2.0, 0.8, 0.5)]):
+        t = rng.uniform(0, 3, 60)
+        frames.append(pd.DataFrame({"t": t, "y": amplitude * np.exp(-rate * t) + offset, "run": group}))
+    path = tmp_path / "decay.csv"
+    pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+    return path
+
+
+def test_a_parametric_template_from_the_command_line_fits_its_constants(decay_csv, capsys):
+    # one run's rows: y = 3·exp(−1.5·t) − 1, the template a*exp(b*t) + c with a, b, c read as constants
+    table = pd.read_csv(decay_csv)
+    one = decay_csv.with_name("one.csv")
+    table[table.run == 1].drop(columns="run").to_csv(one, index=False)
+    assert main(["discover", str(one), "--target", "y", "--template", "a*exp(b*t) + c", "--quick", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    best = next(r for r in out["pareto"] if r["best"])
+    t = sp.Symbol("t")
+    assert best["route"] == "template"
+    assert sp.simplify(parse_expression(best["expr"], [t]) - (3 * sp.exp(-3 * t / 2) - 1)) == 0
+
+
+def test_groups_from_the_command_line_share_one_structure(decay_csv, capsys):
+    assert main(["discover", str(decay_csv), "--target", "y", "--groups", "run", "--quick", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    best = next(r for r in out["pareto"] if r["best"])
+    assert best["route"] == "shared" and best["at_floor"]
+    assert "exp(" in best["expr"] and "t" in best["expr"]
+
+
+def test_a_template_text_is_parsed_not_evaluated(energy_csv, capsys):
+    assert main(["discover", str(energy_csv), "--target", "E", "--template", "__import__('os').getcwd()"]) == 2
+    assert "'__import__' must be a Python identifier" in capsys.readouterr().err

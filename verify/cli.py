@@ -556,8 +556,6 @@ def _template(text: str, parts: Sequence[tuple[str, str]], features: Sequence[st
     from theory.parse import CONSTANTS, FUNCTIONS, parse_expression
 
     symbols = dict(zip(features, feature_symbols(features), strict=True))
-    if not parts:
-        raise _UsageError("--template needs its searched parts, e.g. --part g=s --part h=n/p (or none for constants)")
     try:
         names = {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
     except SyntaxError:
