@@ -1,0 +1,644 @@
+"""The ODE route to closed forms: find du/dt = f(u, params) on trajectory data, solve it, offer u(t).
+
+Symbolic regression searches for u(t, params) directly; for the solution of an ODE that search is hard (the
+logistic solution of `theory.modes.logistic_mode` has an exponential inside a quotient), while the right-hand
+side is a short polynomial that sparse regression finds at once. `ode_route` therefore goes the long way round:
+
+1. **Trajectories.** The rows that share the values of every feature except ``time`` form one trajectory,
+   sorted by time. Those values are the trajectory's constants: parameters (such as s) and possibly the
+   initial condition (such as u0). A trajectory needs 5 rows for step 2; fewer than 2 such trajectories, a
+   ``time`` that is not a feature, or two rows of one trajectory at the same time are refused with a
+   `ValueError` naming the column and the fix (a feature that changes along a trajectory splits it into
+   single rows, and the message names the feature that does so).
+2. **Derivatives** du/dt at each row of a trajectory with ≥ 5 rows, from that trajectory alone: the
+   least-squares cubic through the `WINDOW` = 5 rows nearest in time (a window of consecutive rows, shifted
+   inwards at the ends), differentiated at the row. The grid may be irregular. The cubic reproduces any
+   cubic exactly, so for smooth u the error is O(h³ max|u⁗|) with h the window's time span (one order less
+   at the ends, where the row is not centred), and noise of size σ is amplified to ≈ σ/h. These derivatives
+   fix only the *structure* of f; the constants are refitted on u(t) itself in step 5.
+3. **Right-hand side.** SINDy (`discover.backends.sindy`: sequentially thresholded least squares over a
+   threshold sweep, each support refitted without bias) regresses du/dt on a library of terms in the state u
+   and the parameters: first every monomial of degree ≤ 3 (`POLY_DEGREE`), then — because a law such as the
+   depth-3 mode τu' = 3u^{4/3}(s − u) has no polynomial right-hand side — for each q in `FRACTIONAL_DENOMINATORS`
+   the powers u^{k/q}, 0 ≤ k/q ≤ 3, alone and times each parameter (only where u > 0 on every row). Each
+   library is a separate sweep (mixing u^{4/3} with u^{3/2} would make nearly collinear columns), and their
+   supports are pooled. A support is kept when its relative residual r = ‖Θc − u'‖/‖u'‖ satisfies
+   ``r ≤ SUPPORT_FACTOR · r_min + SUPPORT_SLACK`` with r_min the smallest over all supports: r_min measures
+   the error of the derivative estimates themselves (a larger library cannot fit it away), so a right
+   structure sits near r_min, a missing term raises r by the size of that term, and the slack (1 %)
+   forgives the derivative error of coarse grids. The `max_supports` sparsest kept supports go on (ties by
+   residual); their constants are refitted on u(t) anyway.
+
+   **Initial condition.** A constant column c is taken as u(0) when it matches the state at t = 0 on the
+   trajectories: u(0) is the row value where a trajectory has a row at t = 0, else the value at 0 of the
+   local cubic of its first rows (extrapolated). c matches when the median over trajectories of
+   |u(0) − c| / (|u(0)| + |c|) is ≤ `IC_TOLERANCE` (5 %: the median ignores the few trajectories whose
+   extrapolation is poor, and a false match only costs one more candidate graded on the data). Such a column
+   is left out of the library (an autonomous f does not depend on where it started) and used as
+   ``ics={u(0): c}``. When no column matches, each constant is tried in turn as u(0), and then a fitted
+   constant shared by all trajectories; a note says so.
+4. **Solve.** The fitted coefficients become symbols c0, c1, … and `sympy.dsolve` solves
+   ``Eq(u(t).diff(t), f)`` with ``ics={u(0): u0}`` in a child process that is killed after
+   ``dsolve_timeout`` seconds (SymPy cannot be interrupted inside a thread). Each explicit branch is a
+   candidate; an implicit solution (``Eq`` not solved for u(t)), a failure or a timeout is a note. Exponentials
+   are expanded (exp(a + log b) → b·exp(a), which keeps the logistic solution real for negative b) and a
+   Piecewise produced by symbolic coefficients (e.g. a branch for c0 = 0) is replaced by its generic branch, the
+   one that holds for all other values; a note says so.
+5. **Constants.** The c_k are refitted by `scipy.optimize.least_squares` on the original (features → u) rows,
+   starting from the SINDy values, evaluating with `discover.snapping.evaluate`. A solution that is not finite
+   on every row at the fitted values is dropped with a note. Candidates come back with the fitted constants as
+   ``Float`` atoms, best loss first; `discover.snapping.snap` then makes them exact.
+
+Nothing here is random: ``seed`` is checked and recorded, and the same data give the same result.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from discover.backends.base import Budget, feature_symbols
+from discover.progress import Reporter
+from discover.snapping import evaluate, loss_floor, mse
+
+__all__ = [
+    "FRACTIONAL_DENOMINATORS",
+    "IC_TOLERANCE",
+    "POLY_DEGREE",
+    "STOP_FACTOR",
+    "SUPPORT_FACTOR",
+    "SUPPORT_SLACK",
+    "WINDOW",
+    "OdeCandidate",
+    "OdeResult",
+    "local_fit",
+    "ode_route",
+    "solve_ode",
+    "trajectories",
+]
+
+WINDOW = 5
+POLY_DEGREE = 3
+FRACTIONAL_DENOMINATORS = (2, 3)
+SUPPORT_FACTOR = 2.0
+SUPPORT_SLACK = 0.01
+IC_TOLERANCE = 0.05
+STOP_FACTOR = 4.0
+# The local fit is a cubic (exact for cubics, so O(h³) for the derivative of a smooth u), or of lower degree on
+# a trajectory of fewer rows.
+_DEGREE = 3
+# Where a residual is not finite during the constant fit, least squares sees this many times the data's scale:
+# a large but finite penalty that steers it back to where the solution exists.
+_PENALTY = 1e6
+
+
+@dataclass(frozen=True)
+class OdeCandidate:
+    """One solution u(t) of a discovered right-hand side, with its constants fitted on the data.
+
+    ``solution`` is in the feature symbols (`discover.backends.base.feature_symbols`) with ``Float`` constants;
+    ``rhs`` is f in the state symbol (named like the target) and the parameter symbols; ``initial`` is the
+    column used as u(0), or None where u(0) is a fitted constant; ``loss`` is the MSE of ``solution`` on the data.
+    """
+
+    solution: sp.Expr
+    rhs: sp.Expr
+    initial: str | None
+    loss: float
+
+
+@dataclass(frozen=True)
+class OdeResult:
+    """What `ode_route` found: ``candidates`` (best loss first) and ``notes`` (what was tried and failed, why).
+
+    >>> OdeResult(candidates=(), notes=("dsolve timed out after 10 s",)).best is None
+    True
+    """
+
+    candidates: tuple[OdeCandidate, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def best(self) -> OdeCandidate | None:
+        """The candidate of smallest loss, or None when there is none."""
+        return self.candidates[0] if self.candidates else None
+
+
+# -- step 1: trajectories ----------------------------------------------------------------------------------------
+
+
+def trajectories(X: np.ndarray, features: Sequence[str], time: str) -> list[np.ndarray]:
+    """Row indices of each trajectory, sorted by time: rows sharing the values of every feature but ``time``.
+
+    Trajectories come in the order of their constants (lexicographic). Raises `ValueError` when ``time`` is not
+    a feature, or when two rows of one trajectory share a time (a missing column that tells runs apart).
+
+    >>> X = np.array([[0.2, 1.0], [0.0, 1.0], [0.0, 2.0], [0.1, 1.0]])
+    >>> [list(rows) for rows in trajectories(X, ["t", "s"], "t")]
+    [[1, 3, 0], [2]]
+    """
+    features = list(features)
+    if time not in features:
+        raise ValueError(
+            f"time column {time!r} is not among the features {features}; pass time=<the name of the time feature>"
+        )
+    X = np.asarray(X, dtype=np.float64)
+    k = features.index(time)
+    constants = np.delete(X, k, axis=1)
+    if constants.shape[1] == 0:
+        groups = [np.arange(len(X))]
+    else:
+        _, inverse = np.unique(constants, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        groups = [np.flatnonzero(inverse == g) for g in range(int(inverse.max()) + 1)]
+    out = []
+    for rows in groups:
+        rows = rows[np.argsort(X[rows, k], kind="stable")]
+        times = X[rows, k]
+        repeated = np.flatnonzero(np.diff(times) == 0)
+        if repeated.size:
+            values = {name: float(v) for name, v in zip(_others(features, time), constants[rows[0]], strict=True)}
+            raise ValueError(
+                f"two rows of the trajectory {values} share the time {time} = {times[repeated[0]]}: a trajectory "
+                "must have one row per time; add the column that tells the runs apart to the features, or average "
+                "repeated rows"
+            )
+        out.append(rows)
+    return out
+
+
+def _others(features: Sequence[str], time: str) -> list[str]:
+    return [f for f in features if f != time]
+
+
+def _check_trajectories(X: np.ndarray, features: Sequence[str], time: str, groups: list[np.ndarray]) -> None:
+    usable = sum(len(rows) >= WINDOW for rows in groups)
+    if usable >= 2:
+        return
+    # Name the features that change from row to row: they split what should be one trajectory.
+    varying = [
+        f"{name} ({len(np.unique(column))} distinct values in {len(column)} rows)"
+        for name, column in zip(features, np.asarray(X).T, strict=True)
+        if name != time and len(np.unique(column)) > len(column) / WINDOW
+    ]
+    hint = (
+        f"; feature(s) {', '.join(varying)} vary along a trajectory — pass only constants of each run "
+        "(parameters, the initial condition) as features besides time"
+        if varying
+        else "; record more times per run"
+    )
+    raise ValueError(
+        f"the ODE route needs at least 2 trajectories with ≥ {WINDOW} rows each (rows sharing every feature but "
+        f"{time!r}); found {usable} among {len(groups)}{hint}"
+    )
+
+
+# -- step 2: local polynomial fit ----------------------------------------------------------------------------------
+
+
+def local_fit(times: np.ndarray, values: np.ndarray, at: float) -> tuple[float, float]:
+    """Value and derivative at ``at`` of the least-squares cubic through the `WINDOW` rows nearest to ``at``.
+
+    The window is `WINDOW` consecutive rows (fewer if the trajectory has fewer; the degree is then at most
+    rows − 1); ``at`` may lie outside the rows (extrapolation). Exact for cubics, so for smooth data the
+    derivative error is O(h³) with h the window's span. ``times`` must be sorted and distinct.
+
+    >>> t = np.array([0.0, 0.1, 0.35, 0.4, 0.7, 1.0])
+    >>> value, slope = local_fit(t, t**3 - t, 0.4)
+    >>> round(value, 12), round(slope, 12)
+    (-0.336, -0.52)
+    """
+    times = np.asarray(times, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    n = len(times)
+    width = min(WINDOW, n)
+    centre = int(np.searchsorted(times, at))
+    start = min(max(centre - width // 2, 0), n - width)
+    t_win, u_win = times[start : start + width], values[start : start + width]
+    # Local coordinate scaled to the window, so the Vandermonde matrix is well conditioned at any time scale.
+    scale = float(t_win[-1] - t_win[0]) or 1.0
+    x = (t_win - at) / scale
+    degree = min(_DEGREE, width - 1)
+    coef = np.linalg.lstsq(np.vander(x, degree + 1, increasing=True), u_win, rcond=None)[0]
+    return float(coef[0]), float(coef[1] / scale) if degree >= 1 else 0.0
+
+
+# -- step 4: dsolve in a child process --------------------------------------------------------------------------
+
+
+def solve_ode(
+    rhs: sp.Expr, state: sp.Symbol, time: sp.Symbol, initial: sp.Expr, *, timeout: float
+) -> tuple[list[sp.Expr], list[str]]:
+    """Explicit solutions u(t) of ``du/dt = rhs`` (``rhs`` in ``state``) with u(0) = ``initial``, and notes.
+
+    `sympy.dsolve` runs in a child process killed after ``timeout`` seconds. Each explicit branch is returned,
+    exponentials expanded and a Piecewise replaced by its generic branch (with a note); an implicit solution,
+    a failure of dsolve or the timeout gives a note and no solution.
+
+    >>> u, t, a = sp.symbols("u t a", real=True)
+    >>> solve_ode(-a * u, u, t, sp.Integer(2), timeout=30)
+    ([2*exp(-a*t)], [])
+    """
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"dsolve timeout must be a positive number of seconds, got {timeout!r}")
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    receive, send = context.Pipe(duplex=False)
+    # The expressions themselves go to the child (as is under fork, pickled under spawn): no text is ever turned
+    # back into an expression. Only expressions free of u(t) and plain strings come back.
+    child = context.Process(target=_dsolve_child, args=(rhs, state, time, initial, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if receive.poll(timeout):
+            try:
+                solutions, notes = receive.recv()
+            except EOFError:  # the child died without an answer
+                solutions, notes = [], ["dsolve failed: the solving process ended without an answer"]
+        else:
+            solutions, notes = [], [f"dsolve timed out after {timeout:g} s for du/dt = {rhs}"]
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    return solutions, notes
+
+
+def _dsolve_child(rhs: sp.Expr, state: sp.Symbol, time: sp.Symbol, initial: sp.Expr, send: Any) -> None:
+    try:
+        send.send(_dsolve(rhs, state, time, initial))
+    except Exception as exc:  # anything SymPy raises becomes a note, never a crash of the caller
+        send.send(([], [f"dsolve failed for du/dt = {rhs}: {type(exc).__name__}: {exc}"]))
+    finally:
+        send.close()
+
+
+def _dsolve(rhs: sp.Expr, state: sp.Symbol, time: sp.Symbol, initial: sp.Expr) -> tuple[list[sp.Expr], list[str]]:
+    u = sp.Function(state.name)(time)
+    equation = sp.Eq(u.diff(time), rhs.xreplace({state: u}))
+    result = sp.dsolve(equation, u, ics={u.subs(time, 0): initial})
+    solutions, notes = [], []
+    for branch in result if isinstance(result, list) else [result]:
+        if not (isinstance(branch, sp.Eq) and branch.lhs == u and not branch.rhs.has(u)):
+            notes.append(f"implicit solution only for du/dt = {rhs}: {branch}")
+            continue
+        solution, generic = _generic_branch(branch.rhs)
+        if generic:
+            notes.append(f"Piecewise solution for du/dt = {rhs}: took the generic branch ({generic})")
+        solutions.append(_expand_exponentials(solution))
+    return solutions, notes
+
+
+def _generic_branch(expr: sp.Expr) -> tuple[sp.Expr, str]:
+    """Each Piecewise replaced by the branch that holds for all but special values of the coefficients: the
+    'otherwise' branch (condition True), else the first whose condition is not an equation."""
+    dropped: list[str] = []
+
+    def pick(*pairs: Any) -> sp.Expr:
+        otherwise = [k for k, (_, condition) in enumerate(pairs) if condition == sp.true]
+        general = [k for k, (_, condition) in enumerate(pairs) if not isinstance(condition, sp.Eq)]
+        chosen = (otherwise or general or [0])[0]
+        dropped.extend(str(condition) for k, (_, condition) in enumerate(pairs) if k != chosen)
+        return pairs[chosen][0]
+
+    out = expr.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: pick(*e.args))
+    return out, ("dropped the cases " + ", ".join(dropped)) if dropped else ""
+
+
+def _expand_exponentials(expr: sp.Expr) -> sp.Expr:
+    """exp(a + log b) → b·exp(a): dsolve writes the constant of integration inside the exponent, where its log
+    has no real value when b < 0 (as for the logistic law), although the product does."""
+    expanded = expr.replace(lambda e: isinstance(e, sp.exp), lambda e: sp.exp(sp.expand(e.args[0])))
+    expanded = sp.expand_power_exp(expanded)
+    try:
+        return sp.factor(sp.cancel(expanded))
+    except (sp.PolynomialError, NotImplementedError, TypeError):  # pragma: no cover - depends on the input
+        return expanded
+
+
+# -- the route -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Support:
+    terms: tuple[sp.Expr, ...]
+    coefficients: tuple[float, ...]
+    residual: float  # relative: ‖Θc − u'‖ / ‖u'‖
+
+
+def ode_route(
+    X: np.ndarray,
+    y: np.ndarray,
+    features: Sequence[str],
+    time: str,
+    *,
+    seed: int = 0,
+    max_supports: int = 5,
+    dsolve_timeout: float = 10.0,
+    stop_loss: float | None = None,
+) -> OdeResult:
+    """Closed-form candidates u(t) for trajectory data, by way of the ODE they solve (see the module docstring).
+
+    ``X`` (rows × features, float64) holds the ``time`` column and constants of each trajectory; ``y`` is the
+    state u. Raises `ValueError` for data that are not trajectories (naming the column and the fix).
+
+    >>> t = np.tile(np.linspace(0.0, 1.0, 8), 2); a = np.repeat([0.5, 1.5], 8); u0 = np.repeat([2.0, 1.0], 8)
+    >>> result = ode_route(np.column_stack([t, a, u0]), u0 * np.exp(-a * t), ["t", "a", "u0"], "t")
+    >>> result.best.initial, result.best.rhs
+    ('u0', -1.0*a*u)
+    """
+    features = list(features)
+    X, y = _check_input(X, y, features, seed, max_supports, dsolve_timeout)
+    if stop_loss is not None and not (isinstance(stop_loss, (int, float)) and stop_loss >= 0):
+        raise ValueError(f"stop_loss must be a number ≥ 0 or None, got {stop_loss!r}")
+    groups = trajectories(X, features, time)
+    _check_trajectories(X, features, time, groups)
+    k_time = features.index(time)
+    constants = _others(features, time)
+    notes: list[str] = []
+    short = sum(len(rows) < WINDOW for rows in groups)
+    if short:
+        notes.append(f"{short} trajectories with fewer than {WINDOW} rows: used for the constants, not for du/dt")
+    usable = [rows for rows in groups if len(rows) >= WINDOW]
+    rows = np.concatenate(usable)
+    positive = bool(np.all(y > 0))
+    slopes = np.concatenate([_slopes(X[r, k_time], y[r], positive) for r in usable])
+
+    state = sp.Symbol(_state_name(features, time), real=True)
+    symbols = dict(zip(features, feature_symbols(features), strict=True))
+    starts = np.array([_start(X[r, k_time], y[r], positive) for r in groups])
+    matches = _initial_columns(X, features, time, groups, starts)
+    if matches:
+        attempts: list[str | None] = matches
+    else:
+        attempts = [*constants, None]
+        notes.append(
+            f"no feature matches u at t = 0 within {IC_TOLERANCE:.0%}; tried each of {constants} as u(0) "
+            "in turn, then a fitted constant"
+        )
+
+    candidates: list[OdeCandidate] = []
+    good_enough = STOP_FACTOR * loss_floor(y) if stop_loss is None else stop_loss
+    for initial in attempts:
+        parameters = [c for c in constants if c != initial]
+        supports = _supports(X[rows], y[rows], slopes, features, parameters, state, max_supports, notes)
+        for k, support in enumerate(supports):
+            candidates.extend(
+                _solve_and_fit(
+                    support, X, y, features, symbols, state, symbols[time], initial, starts, dsolve_timeout, notes
+                )
+            )
+            if any(c.loss <= good_enough for c in candidates):
+                skipped = len(supports) - k - 1 + sum(1 for _ in attempts[attempts.index(initial) + 1 :])
+                if skipped:
+                    notes.append(
+                        f"stopped at du/dt = {candidates[-1].rhs}: its solution fits within {good_enough:.2g}, as "
+                        f"well as the data allow; {skipped} richer support(s) or initial conditions not solved"
+                    )
+                break
+        else:
+            continue
+        break
+    candidates.sort(key=lambda c: c.loss)
+    return OdeResult(candidates=tuple(_distinct(candidates)), notes=tuple(notes))
+
+
+def _check_input(
+    X: Any, y: Any, features: list[str], seed: Any, max_supports: Any, dsolve_timeout: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or y.ndim != 1 or X.shape != (len(y), len(features)):
+        raise ValueError(f"X must have shape (rows, {len(features)}) matching y of length {len(y)}; got {X.shape}")
+    if len(set(features)) != len(features):
+        raise ValueError(f"feature names must be distinct, got {features}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X and y must be finite; drop or fill the rows with NaN or inf")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer ≥ 0, got {seed!r}")
+    if isinstance(max_supports, bool) or not isinstance(max_supports, (int, np.integer)) or max_supports < 1:
+        raise ValueError(f"max_supports must be a positive integer, got {max_supports!r}")
+    if not (isinstance(dsolve_timeout, (int, float)) and math.isfinite(dsolve_timeout) and dsolve_timeout > 0):
+        raise ValueError(f"dsolve_timeout must be a positive number of seconds, got {dsolve_timeout!r}")
+    return X, y
+
+
+def _state_name(features: list[str], time: str) -> str:
+    """The target is not a column of X; its symbol is named ``u`` unless a feature is (then ``u_``, …)."""
+    name = "u"
+    while name in features:
+        name += "_"
+    return name
+
+
+def _slopes(times: np.ndarray, u: np.ndarray, positive: bool) -> np.ndarray:
+    """du/dt at each row of one trajectory (step 2): from the local cubic of ln u when u > 0, else of u."""
+    if positive:
+        log_u = np.log(u)
+        return np.array([local_fit(times, log_u, float(t))[1] for t in times]) * u
+    return np.array([local_fit(times, u, float(t))[1] for t in times])
+
+
+def _start(times: np.ndarray, u: np.ndarray, positive: bool) -> float:
+    """u at t = 0 of one trajectory: its row there, else the local cubic (of ln u when u > 0) extrapolated."""
+    if times[0] == 0:
+        return float(u[0])
+    if positive:
+        return math.exp(local_fit(times, np.log(u), 0.0)[0])
+    return local_fit(times, u, 0.0)[0]
+
+
+def _initial_columns(
+    X: np.ndarray, features: list[str], time: str, groups: list[np.ndarray], start: np.ndarray
+) -> list[str]:
+    """Constant columns that equal u at t = 0 (the rule of step 3), best match first."""
+    scored = []
+    for name in _others(features, time):
+        column = X[[r[0] for r in groups], features.index(name)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            error = np.abs(start - column) / (np.abs(start) + np.abs(column))
+        error = np.where(np.isfinite(error), error, 0.0)  # 0/0: both are zero, a match
+        score = float(np.median(error))
+        if score <= IC_TOLERANCE:
+            scored.append((score, name))
+    return [name for _, name in sorted(scored)]
+
+
+def _libraries(state: sp.Symbol, parameters: list[sp.Symbol], positive: bool) -> list[tuple[sp.Expr, ...]]:
+    """The term libraries of step 3: the monomials of degree ≤ `POLY_DEGREE`, then per denominator q the powers
+    u^{k/q} (0 ≤ k/q ≤ `POLY_DEGREE`), alone and times each parameter (only for a positive state)."""
+    variables = [state, *parameters]
+    monomials = [
+        sp.Mul(*(v**p for v, p in zip(variables, powers, strict=True)))
+        for degree in range(POLY_DEGREE + 1)
+        for powers in _compositions(degree, len(variables))
+    ]
+    libraries = [tuple(monomials)]
+    if positive:
+        for q in FRACTIONAL_DENOMINATORS:
+            powers = [state ** sp.Rational(k, q) for k in range(POLY_DEGREE * q + 1)]
+            libraries.append(tuple(powers + [p * term for p in parameters for term in powers]))
+    return libraries
+
+
+def _compositions(total: int, parts: int) -> list[tuple[int, ...]]:
+    if parts == 1:
+        return [(total,)]
+    return [(first, *rest) for first in range(total, -1, -1) for rest in _compositions(total - first, parts - 1)]
+
+
+def _supports(
+    X: np.ndarray,
+    u: np.ndarray,
+    slopes: np.ndarray,
+    features: list[str],
+    parameters: list[str],
+    state: sp.Symbol,
+    max_supports: int,
+    notes: list[str],
+) -> list[_Support]:
+    from discover.backends.sindy import SindyBackend
+
+    names = [state.name, *parameters]
+    table = np.column_stack([u, *(X[:, features.index(p)] for p in parameters)])
+    symbols = feature_symbols(names)
+    positive = bool(np.all(u > 0))
+    if not positive:
+        notes.append("the state is not positive on every row: no fractional powers in the library")
+    backend = SindyBackend()
+    norm = float(np.linalg.norm(slopes)) or 1.0
+    found: dict[frozenset[sp.Expr], _Support] = {}
+    for library in _libraries(symbols[0], list(symbols[1:]), positive):
+        settings = backend.settings(seed=0, budget=Budget.quick(), library=library)
+        try:
+            raw = backend.fit(table, slopes, names, settings, progress=Reporter(None, backend="sindy"))
+        except ValueError as err:  # a column that overflows: this library cannot be used on these data
+            notes.append(f"library skipped: {err}")
+            continue
+        for candidate in raw:
+            terms, coefficients = _split_terms(candidate.expr)
+            residual = math.sqrt(candidate.loss * len(slopes)) / norm
+            key = frozenset(terms)
+            if key not in found or residual < found[key].residual:
+                found[key] = _Support(terms, coefficients, residual)
+    if not found:
+        return []
+    floor = min(s.residual for s in found.values())
+    kept = [s for s in found.values() if s.residual <= SUPPORT_FACTOR * floor + SUPPORT_SLACK]
+    kept.sort(key=lambda s: (len(s.terms), s.residual))
+    return kept[:max_supports]
+
+
+def _split_terms(expr: sp.Expr) -> tuple[tuple[sp.Expr, ...], tuple[float, ...]]:
+    """A SINDy candidate Σ c_k θ_k as its terms θ_k and coefficients c_k."""
+    terms, coefficients = [], []
+    for addend in sp.Add.make_args(expr):
+        coefficient, term = addend.as_coeff_Mul()
+        terms.append(term)
+        coefficients.append(float(coefficient))
+    return tuple(terms), tuple(coefficients)
+
+
+def _solve_and_fit(
+    support: _Support,
+    X: np.ndarray,
+    y: np.ndarray,
+    features: list[str],
+    symbols: dict[str, sp.Symbol],
+    state: sp.Symbol,
+    time: sp.Symbol,
+    initial: str | None,
+    starts: np.ndarray,
+    timeout: float,
+    notes: list[str],
+) -> list[OdeCandidate]:
+    taken = {*features, state.name}
+    names = _fresh_names(len(support.terms) + (initial is None), taken)
+    c = [sp.Symbol(name, real=True) for name in names]
+    rhs_template = sp.Add(*(ck * term for ck, term in zip(c, support.terms, strict=False)))
+    start = list(support.coefficients)
+    if initial is None:
+        ic: sp.Expr = c[-1]
+        start.append(float(np.median(starts)))
+    else:
+        ic = symbols[initial]
+    # The library's symbols are named like the columns with real=True, as are ours: replace by name to be safe.
+    by_name = {**symbols, state.name: state}
+    rhs_template = rhs_template.xreplace({s: by_name[s.name] for s in rhs_template.free_symbols if s.name in by_name})
+    solutions, solve_notes = solve_ode(rhs_template, state, time, ic, timeout=timeout)
+    notes.extend(solve_notes)
+    out = []
+    for solution in solutions:
+        fitted = _fit_constants(solution, c, start, X, y, features)
+        if fitted is None:
+            notes.append(f"solution {solution} is not finite on every row at its fitted constants: dropped")
+            continue
+        values = dict(zip(c, (sp.Float(v) for v in fitted), strict=True))
+        expr = solution.xreplace(values)
+        out.append(
+            OdeCandidate(
+                solution=expr,
+                rhs=rhs_template.xreplace(values),
+                initial=initial,
+                loss=mse(expr, X, y, features),
+            )
+        )
+    return out
+
+
+def _fresh_names(count: int, taken: set[str]) -> list[str]:
+    names, k = [], 0
+    while len(names) < count:
+        if f"c{k}" not in taken:
+            names.append(f"c{k}")
+        k += 1
+    return names
+
+
+def _fit_constants(
+    solution: sp.Expr, c: list[sp.Symbol], start: list[float], X: np.ndarray, y: np.ndarray, features: list[str]
+) -> np.ndarray | None:
+    from scipy.optimize import least_squares
+
+    columns = dict(zip(features, X.T, strict=True))
+    present = [k for k, ck in enumerate(c) if ck in solution.free_symbols]
+    scale = float(np.sqrt(np.mean(y**2))) or 1.0
+
+    def residuals(values: np.ndarray) -> np.ndarray:
+        trial = dict(columns)
+        trial.update({c[k].name: float(v) for k, v in zip(present, values, strict=True)})
+        with np.errstate(all="ignore"):
+            r = np.broadcast_to(np.asarray(evaluate(solution, trial), dtype=np.float64), y.shape) - y
+        return np.where(np.isfinite(r), r, _PENALTY * scale)
+
+    x0 = np.array([start[k] for k in present], dtype=np.float64)
+    if present:
+        fit = least_squares(residuals, x0, method="lm" if len(y) >= len(x0) else "trf", xtol=1e-15, ftol=1e-15)
+        x = fit.x
+    else:
+        x = x0
+    with np.errstate(all="ignore"):
+        final = dict(columns)
+        final.update({c[k].name: float(v) for k, v in zip(present, x, strict=True)})
+        value = np.asarray(evaluate(solution, final), dtype=np.float64)
+    if not np.all(np.isfinite(value)):
+        return None
+    fitted = np.array(start, dtype=np.float64)
+    fitted[present] = x
+    return fitted
+
+
+def _distinct(candidates: list[OdeCandidate]) -> list[OdeCandidate]:
+    seen, out = set(), []
+    for candidate in candidates:
+        if candidate.solution not in seen:
+            seen.add(candidate.solution)
+            out.append(candidate)
+    return out
