@@ -41,7 +41,8 @@ side is a short polynomial that sparse regression finds at once. `ode_route` the
    ``Eq(u(t).diff(t), f)`` with ``ics={u(0): u0}`` in a child process that is killed after
    ``dsolve_timeout`` seconds (SymPy cannot be interrupted inside a thread). Each explicit branch is a
    candidate; an implicit solution (``Eq`` not solved for u(t)), a failure or a timeout is a note. Exponentials
-   are expanded (exp(a + log b) → b·exp(a), which keeps the logistic solution real for negative b) and a
+   are expanded (exp(a + log b) → b·exp(a), which keeps the logistic solution real for negative b), square roots
+   are also offered merged (`_real_forms`), and a
    Piecewise produced by symbolic coefficients (e.g. a branch for c0 = 0) is replaced by its generic branch, the
    one that holds for all other values; a note says so.
 5. **Constants.** The c_k are refitted by `scipy.optimize.least_squares` on the original (features → u) rows,
@@ -115,7 +116,9 @@ class OdeCandidate:
 
 @dataclass(frozen=True)
 class OdeResult:
-    """What `ode_route` found: ``candidates`` (best loss first) and ``notes`` (what was tried and failed, why).
+    """What `ode_route` found: ``candidates`` (best loss first), ``notes`` (what was tried and failed, and why)
+    and ``rhs``: every right-hand side kept from SINDy and handed to dsolve, in order, with SINDy's coefficients
+    (so a right-hand side that was found but could not be integrated is still visible).
 
     >>> OdeResult(candidates=(), notes=("dsolve timed out after 10 s",)).best is None
     True
@@ -123,6 +126,7 @@ class OdeResult:
 
     candidates: tuple[OdeCandidate, ...]
     notes: tuple[str, ...]
+    rhs: tuple[sp.Expr, ...] = ()
 
     @property
     def best(self) -> OdeCandidate | None:
@@ -140,7 +144,7 @@ def trajectories(X: np.ndarray, features: Sequence[str], time: str) -> list[np.n
     a feature, or when two rows of one trajectory share a time (a missing column that tells runs apart).
 
     >>> X = np.array([[0.2, 1.0], [0.0, 1.0], [0.0, 2.0], [0.1, 1.0]])
-    >>> [list(rows) for rows in trajectories(X, ["t", "s"], "t")]
+    >>> [rows.tolist() for rows in trajectories(X, ["t", "s"], "t")]
     [[1, 3, 0], [2]]
     """
     features = list(features)
@@ -283,44 +287,125 @@ def _dsolve_child(rhs: sp.Expr, state: sp.Symbol, time: sp.Symbol, initial: sp.E
 def _dsolve(rhs: sp.Expr, state: sp.Symbol, time: sp.Symbol, initial: sp.Expr) -> tuple[list[sp.Expr], list[str]]:
     u = sp.Function(state.name)(time)
     equation = sp.Eq(u.diff(time), rhs.xreplace({state: u}))
-    result = sp.dsolve(equation, u, ics={u.subs(time, 0): initial})
-    solutions, notes = [], []
-    for branch in result if isinstance(result, list) else [result]:
-        if not (isinstance(branch, sp.Eq) and branch.lhs == u and not branch.rhs.has(u)):
+    notes: list[str] = []
+    branches: list[Any] = []
+    hints = sp.classify_ode(equation, u)
+    # The closed-form methods first, general solution then u(0) per branch: dsolve's default order tries
+    # 'factorable' and 'separable' first, which spend 8 s on a Bernoulli equation that its own method solves in 2.
+    for hint in _FAST_HINTS:
+        if hint in hints and not branches:
+            try:
+                general = sp.dsolve(equation, u, hint=hint)
+            except (NotImplementedError, ValueError, TypeError):
+                continue
+            branches = _apply_initial(general, u, time, initial, equation.free_symbols, notes)
+    if not branches:
+        try:
+            result = sp.dsolve(equation, u, ics={u.subs(time, 0): initial})
+            branches = result if isinstance(result, list) else [result]
+        except (NotImplementedError, ValueError) as exc:
+            # dsolve refuses an initial condition that several constants satisfy (e.g. the two branches ±√ of a
+            # Bernoulli equation): solve each branch of the general solution for its constant instead.
+            branches = _apply_initial(sp.dsolve(equation, u), u, time, initial, equation.free_symbols, notes)
+            notes.append(f"dsolve could not apply u(0) = {initial} ({exc}); solved each branch for its constant")
+    solutions: list[sp.Expr] = []
+    for branch in branches:
+        if not _explicit(branch, u):
             notes.append(f"implicit solution only for du/dt = {rhs}: {branch}")
             continue
         solution, generic = _generic_branch(branch.rhs)
         if generic:
             notes.append(f"Piecewise solution for du/dt = {rhs}: took the generic branch ({generic})")
-        solutions.append(_expand_exponentials(solution))
+        for form in _real_forms(solution):
+            if form not in solutions:
+                solutions.append(form)
     return solutions, notes
+
+
+# dsolve hints tried first, in this order, before dsolve's default: exact methods that are fast when they apply.
+_FAST_HINTS = ("1st_linear", "Bernoulli", "separable")
+
+
+def _explicit(branch: Any, u: sp.Expr) -> bool:
+    return isinstance(branch, sp.Eq) and branch.lhs == u and not branch.rhs.has(u)
+
+
+def _apply_initial(
+    general: Any, u: sp.Expr, time: sp.Symbol, initial: sp.Expr, known: set[sp.Basic], notes: list[str]
+) -> list[Any]:
+    """Each explicit branch of a general solution (its generic Piecewise branch) with its constant of integration
+    solved from u(0) = initial, every root kept (the fit on the data chooses); implicit branches as they are."""
+    out = []
+    for branch in general if isinstance(general, list) else [general]:
+        constants = sorted(branch.free_symbols - known - {time}, key=lambda c: c.name)
+        if not _explicit(branch, u) or len(constants) != 1:
+            out.append(branch)
+            continue
+        solution, generic = _generic_branch(branch.rhs)
+        if generic:
+            notes.append(f"Piecewise general solution: took the generic branch ({generic})")
+        for value in sp.solve(sp.Eq(solution.subs(time, 0), initial), constants[0]):
+            out.append(sp.Eq(u, solution.subs(constants[0], value)))
+    return out
+
+
+def _generic_truth(condition: Any) -> bool | None:
+    """Whether a Piecewise condition holds for generic values of the coefficients: an equation does not, an
+    inequation and True do; None where it depends on the values (an inequality)."""
+    if condition == sp.true or isinstance(condition, sp.Ne):
+        return True
+    if condition == sp.false or isinstance(condition, sp.Eq):
+        return False
+    if isinstance(condition, (sp.And, sp.Or)):
+        parts = [_generic_truth(c) for c in condition.args]
+        if isinstance(condition, sp.And):
+            return False if False in parts else (None if None in parts else True)
+        return True if True in parts else (None if None in parts else False)
+    return None
 
 
 def _generic_branch(expr: sp.Expr) -> tuple[sp.Expr, str]:
     """Each Piecewise replaced by the branch that holds for all but special values of the coefficients: the
-    'otherwise' branch (condition True), else the first whose condition is not an equation."""
+    first whose condition is generically true (`_generic_truth`: c0 ≠ 0 is, c0 = 0 is not, True is), else the
+    first that may hold; the message lists the conditions dropped."""
     dropped: list[str] = []
 
     def pick(*pairs: Any) -> sp.Expr:
-        otherwise = [k for k, (_, condition) in enumerate(pairs) if condition == sp.true]
-        general = [k for k, (_, condition) in enumerate(pairs) if not isinstance(condition, sp.Eq)]
-        chosen = (otherwise or general or [0])[0]
-        dropped.extend(str(condition) for k, (_, condition) in enumerate(pairs) if k != chosen)
+        truth = [_generic_truth(condition) for _, condition in pairs]
+        chosen = truth.index(True) if True in truth else (truth.index(None) if None in truth else 0)
+        others = ", ".join(str(condition) for k, (_, condition) in enumerate(pairs) if k != chosen)
+        dropped.append(f"kept the case {pairs[chosen][1]}, dropped {others}")
         return pairs[chosen][0]
 
     out = expr.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: pick(*e.args))
-    return out, ("dropped the cases " + ", ".join(dropped)) if dropped else ""
+    return out, "; ".join(dropped)
 
 
-def _expand_exponentials(expr: sp.Expr) -> sp.Expr:
-    """exp(a + log b) → b·exp(a): dsolve writes the constant of integration inside the exponent, where its log
-    has no real value when b < 0 (as for the logistic law), although the product does."""
+def _real_forms(expr: sp.Expr) -> list[sp.Expr]:
+    """The solution in forms that NumPy can evaluate in real arithmetic where the solution is real.
+
+    - exp(a + log b) → b·exp(a): dsolve writes the constant of integration inside the exponent, where its log
+      has no real value when b < 0 (as for the logistic law), although the product does;
+    - then, as a second form, square roots merged (√a·√b → √(ab), `sympy.powsimp` with ``force``): the
+      Bernoulli solution of du/dt = s·u − u³ is a product of two roots of negative numbers. The merged form can
+      differ from the original in sign where a and b are both negative, so both are offered and the fit decides.
+    """
     expanded = expr.replace(lambda e: isinstance(e, sp.exp), lambda e: sp.exp(sp.expand(e.args[0])))
-    expanded = sp.expand_power_exp(expanded)
+    forms = [_rational_form(sp.expand_power_exp(expanded))]
+    merged = _rational_form(sp.powsimp(forms[0], force=True))
+    merged = merged.replace(
+        lambda e: e.is_Pow and not e.exp.is_Integer, lambda e: sp.Pow(_rational_form(e.base), e.exp)
+    )
+    if merged != forms[0]:
+        forms.append(merged)
+    return forms
+
+
+def _rational_form(expr: sp.Expr) -> sp.Expr:
     try:
-        return sp.factor(sp.cancel(expanded))
+        return sp.factor(sp.cancel(expr))
     except (sp.PolynomialError, NotImplementedError, TypeError):  # pragma: no cover - depends on the input
-        return expanded
+        return expr
 
 
 # -- the route -------------------------------------------------------------------------------------------------------
@@ -343,11 +428,16 @@ def ode_route(
     max_supports: int = 5,
     dsolve_timeout: float = 10.0,
     stop_loss: float | None = None,
+    target: str = "u",
 ) -> OdeResult:
     """Closed-form candidates u(t) for trajectory data, by way of the ODE they solve (see the module docstring).
 
     ``X`` (rows × features, float64) holds the ``time`` column and constants of each trajectory; ``y`` is the
-    state u. Raises `ValueError` for data that are not trajectories (naming the column and the fix).
+    state, named ``target`` in the right-hand sides. Supports are solved sparsest first, and the search stops once a
+    solution's loss is ≤ ``stop_loss`` (default `STOP_FACTOR` × `discover.snapping.loss_floor` (y): an RMSE within
+    twice the float32 resolution of the data, which the float32 search of the main pipeline cannot improve on;
+    a caller with a noise estimate passes its own). ``seed`` is validated and unused: nothing here is random.
+    Raises `ValueError` for data that are not trajectories (naming the column and the fix) and for bad arguments.
 
     >>> t = np.tile(np.linspace(0.0, 1.0, 8), 2); a = np.repeat([0.5, 1.5], 8); u0 = np.repeat([2.0, 1.0], 8)
     >>> result = ode_route(np.column_stack([t, a, u0]), u0 * np.exp(-a * t), ["t", "a", "u0"], "t")
@@ -356,6 +446,8 @@ def ode_route(
     """
     features = list(features)
     X, y = _check_input(X, y, features, seed, max_supports, dsolve_timeout)
+    if not isinstance(target, str) or not target.isidentifier() or target in features:
+        raise ValueError(f"target must be the name of the state column, not a feature {features}; got {target!r}")
     if stop_loss is not None and not (isinstance(stop_loss, (int, float)) and stop_loss >= 0):
         raise ValueError(f"stop_loss must be a number ≥ 0 or None, got {stop_loss!r}")
     groups = trajectories(X, features, time)
@@ -371,7 +463,7 @@ def ode_route(
     positive = bool(np.all(y > 0))
     slopes = np.concatenate([_slopes(X[r, k_time], y[r], positive) for r in usable])
 
-    state = sp.Symbol(_state_name(features, time), real=True)
+    state = sp.Symbol(target, real=True)
     symbols = dict(zip(features, feature_symbols(features), strict=True))
     starts = np.array([_start(X[r, k_time], y[r], positive) for r in groups])
     matches = _initial_columns(X, features, time, groups, starts)
@@ -385,11 +477,15 @@ def ode_route(
         )
 
     candidates: list[OdeCandidate] = []
+    tried: list[sp.Expr] = []
     good_enough = STOP_FACTOR * loss_floor(y) if stop_loss is None else stop_loss
     for initial in attempts:
         parameters = [c for c in constants if c != initial]
         supports = _supports(X[rows], y[rows], slopes, features, parameters, state, max_supports, notes)
         for k, support in enumerate(supports):
+            tried.append(
+                sp.Add(*(sp.Float(c) * term for c, term in zip(support.coefficients, support.terms, strict=True)))
+            )
             candidates.extend(
                 _solve_and_fit(
                     support, X, y, features, symbols, state, symbols[time], initial, starts, dsolve_timeout, notes
@@ -407,7 +503,7 @@ def ode_route(
             continue
         break
     candidates.sort(key=lambda c: c.loss)
-    return OdeResult(candidates=tuple(_distinct(candidates)), notes=tuple(notes))
+    return OdeResult(candidates=tuple(_distinct(candidates)), notes=tuple(notes), rhs=tuple(tried))
 
 
 def _check_input(
@@ -428,14 +524,6 @@ def _check_input(
     if not (isinstance(dsolve_timeout, (int, float)) and math.isfinite(dsolve_timeout) and dsolve_timeout > 0):
         raise ValueError(f"dsolve_timeout must be a positive number of seconds, got {dsolve_timeout!r}")
     return X, y
-
-
-def _state_name(features: list[str], time: str) -> str:
-    """The target is not a column of X; its symbol is named ``u`` unless a feature is (then ``u_``, …)."""
-    name = "u"
-    while name in features:
-        name += "_"
-    return name
 
 
 def _slopes(times: np.ndarray, u: np.ndarray, positive: bool) -> np.ndarray:
