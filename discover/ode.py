@@ -185,12 +185,16 @@ def _check_trajectories(X: np.ndarray, features: Sequence[str], time: str, group
     usable = sum(len(rows) >= WINDOW for rows in groups)
     if usable >= 2:
         return
-    # Name the features that change from row to row: they split what should be one trajectory.
-    varying = [
-        f"{name} ({len(np.unique(column))} distinct values in {len(column)} rows)"
-        for name, column in zip(features, np.asarray(X).T, strict=True)
-        if name != time and len(np.unique(column)) > len(column) / WINDOW
-    ]
+    # Name the features that split what should be trajectories: without such a feature, the other constants
+    # would group the rows into 2 or more trajectories long enough for the derivatives.
+    others = _others(features, time)
+    varying = []
+    for name in others:
+        rest = [k for k, f in enumerate(features) if f in others and f != name]
+        keys = np.asarray(X)[:, rest]
+        sizes = np.unique(keys, axis=0, return_counts=True)[1] if rest else np.array([len(keys)])
+        if np.sum(sizes >= WINDOW) >= 2 or (not rest and sizes[0] >= WINDOW):
+            varying.append(f"{name} ({len(np.unique(np.asarray(X)[:, features.index(name)]))} distinct values)")
     hint = (
         f"; feature(s) {', '.join(varying)} vary along a trajectory — pass only constants of each run "
         "(parameters, the initial condition) as features besides time"
