@@ -285,3 +285,31 @@ def test_a_solution_not_finite_at_its_fitted_constants_is_dropped():
     assert _fit_constants(sp.sqrt(-1 - c0**2) * T, [c0], [0.5], X, y, FEATURES) is None
     fitted = _fit_constants(sp.sqrt(1 + c0**2) * U0 * sp.exp(-S * T), [c0], [0.5], X, y, FEATURES)
     assert abs(fitted[0]) < 1e-4  # the same fit where the expression is real: √(1 + c0²) → 1
+
+
+def test_slopes_of_a_positive_state_follow_exponential_growth_exactly():
+    """Step 2 fits ln u where u > 0: for u = e^{3t} on a coarse grid (3h = 0.9) the derivative is exact, where a
+    cubic in u itself is off by several per cent."""
+    from discover.ode import _slopes
+
+    times = np.array([0.0, 0.3, 0.5, 0.9, 1.2, 1.5, 1.6, 2.0])
+    u = np.exp(3 * times)
+    np.testing.assert_allclose(_slopes(times, u, True), 3 * u, rtol=1e-10)
+    assert np.max(np.abs(_slopes(times, u, False) / (3 * u) - 1)) > 0.01
+
+
+def test_real_forms_take_the_log_out_of_the_exponent():
+    """dsolve's logistic solution with u(0) applied by dsolve itself carries exp(c0·s·(t + log(b)/(c0·s))) with
+    b = c1·u0/(c0·s + c1·u0) < 0 at c0 = 2, c1 = −2: not real as written, real (and the logistic law) once
+    exp(a + log b) = b·exp(a)."""
+    from discover.ode import _real_forms
+    from discover.snapping import evaluate
+
+    c0, c1 = sp.symbols("c0 c1", real=True)
+    exponent = c0 * S * (T + sp.log(c1 * U0 / (c0 * S + c1 * U0)) / (c0 * S))
+    dsolved = c0 * S * sp.exp(exponent) / (c1 * (1 - sp.exp(exponent)))
+    columns = {"t": np.linspace(0.0, 2.0, 5), "s": np.full(5, 1.5), "u0": np.full(5, 0.1), "c0": 2.0, "c1": -2.0}
+    with np.errstate(invalid="ignore"):
+        assert np.all(np.isnan(evaluate(dsolved, columns)))
+    expected = evaluate(LOGISTIC, columns)
+    np.testing.assert_allclose(evaluate(_real_forms(dsolved)[0], columns), expected, rtol=1e-12)
