@@ -473,8 +473,12 @@ def ode_route(
 
     >>> t = np.tile(np.linspace(0.0, 1.0, 8), 2); a = np.repeat([0.5, 1.5], 8); u0 = np.repeat([2.0, 1.0], 8)
     >>> result = ode_route(np.column_stack([t, a, u0]), u0 * np.exp(-a * t), ["t", "a", "u0"], "t")
-    >>> result.best.initial, result.best.rhs
-    ('u0', -1.0*a*u)
+    >>> a_, u_ = feature_symbols(["a", "u"])
+    >>> result.best.initial, round(float(result.best.rhs.coeff(a_ * u_)), 9), result.best.rhs.free_symbols == {a_, u_}
+    ('u0', -1.0, True)
+    >>> from discover.snapping import snap
+    >>> snap(result.best.solution, np.column_stack([t, a, u0]), u0 * np.exp(-a * t), ["t", "a", "u0"])
+    u0*exp(-a*t)
     """
     features = list(features)
     X, y = _check_input(X, y, features, seed, max_supports, dsolve_timeout)
