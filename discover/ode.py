@@ -527,11 +527,12 @@ def ode_route(
                     support, X, y, features, symbols, state, symbols[time], initial, starts, dsolve_timeout, notes
                 )
             )
-            if any(c.loss <= good_enough for c in candidates):
+            good = [c for c in candidates if c.loss <= good_enough]
+            if good:
                 skipped = len(supports) - k - 1 + sum(1 for _ in attempts[attempts.index(initial) + 1 :])
                 if skipped:
                     notes.append(
-                        f"stopped at du/dt = {candidates[-1].rhs}: its solution fits within {good_enough:.2g}, as "
+                        f"stopped at du/dt = {good[0].rhs}: its solution fits within {good_enough:.2g}, as "
                         f"well as the data allow; {skipped} richer support(s) or initial conditions not solved"
                     )
                 break
