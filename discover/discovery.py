@@ -614,8 +614,9 @@ class _Session:
         from discover.ode import ode_route
 
         def candidates() -> list[sp.Expr]:
-            result = ode_route(self.X[self.train], self.y[self.train], self.names, time, seed=seed)
+            result = ode_route(self.X[self.train], self.y[self.train], self.names, time, seed=seed, target=self.target)
             self.notes.extend(f"ode route: {note}" for note in result.notes)
+            self.notes.extend(f"ode route: right-hand side tried: d{self.target}/d{time} = {rhs}" for rhs in result.rhs)
             return [c.solution for c in result.candidates]
 
         self.timed("ode", "sindy + dsolve", seed, candidates)
