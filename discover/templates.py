@@ -494,11 +494,7 @@ def _search_part(
     out = []
     by_name = dict(zip(arg_names, arg_exprs, strict=True))
     for expr in front:
-        if not isinstance(expr, sp.Expr):
-            raise TypeError(f"the search must return SymPy expressions; got {type(expr).__name__} for part {name}")
-        unknown = sorted(s.name for s in expr.free_symbols if s.name not in by_name)
-        if unknown:
-            raise ValueError(f"the search returned {expr} for part {name}, using {unknown}, not among {list(by_name)}")
+        _check_found(expr, by_name, f"for part {name}")
         out.append(expr.xreplace({s: by_name[s.name] for s in expr.free_symbols}))
     return sorted(out, key=complexity)
 
@@ -539,6 +535,16 @@ def _refit(
 
 
 # ---------------------------------------------------------------------------------------------------------- shared
+
+
+def _check_found(expr: Any, names: Iterable[str], what: str) -> None:
+    """Refuse what a search callback returned unless it is a SymPy expression in the columns it was given."""
+    if not isinstance(expr, sp.Expr):
+        raise TypeError(f"the search must return SymPy expressions; got {type(expr).__name__} {what}")
+    known = set(names)
+    unknown = sorted(s.name for s in expr.free_symbols if s.name not in known)
+    if unknown:
+        raise ValueError(f"the search returned {expr} {what}, using {unknown}, not among the columns {sorted(known)}")
 
 
 def abstract_constants(expr: sp.Expr, *, prefix: str = "c") -> tuple[sp.Expr, tuple[sp.Symbol, ...], tuple[float, ...]]:
@@ -655,11 +661,7 @@ def fit_shared(
     for rows in [*members, np.ones(len(y), dtype=bool)]:
         front = search(X[rows], y[rows], list(names))
         for expr in front:
-            if not isinstance(expr, sp.Expr):
-                raise TypeError(f"the search must return SymPy expressions; got {type(expr).__name__}")
-            unknown = sorted(s.name for s in expr.free_symbols if s.name not in names)
-            if unknown:
-                raise ValueError(f"the search returned {expr}, using {unknown}, which are not features {list(names)}")
+            _check_found(expr, names, "for the shared structure")
             structure, _, values = abstract_constants(expr, prefix=prefix)
             starts = found.setdefault(structure, [])
             if values not in starts:
