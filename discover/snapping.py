@@ -3,7 +3,8 @@
 Symbolic regression returns fitted constants (``1.9999997*u*s``); theory has exact ones (``2*u*s``). `snap`
 rewrites an expression into a cheap normal form, then replaces each float constant by the simplest nearby
 exact number — the nearest integer, else the nearest rational of denominator ≤ ``max_denominator``, else
-``(p/q)·k`` and then ``(p/q)/k`` for k in π, e, √2, √3, ln 2 with 1 ≤ |p|, q ≤ 4 (so 1/(4π) ≈ 0.0795775 and
+``(p/q)·k`` and then ``(p/q)/k`` for k in π, e, √2, √3, ln 2, √(2π) with 1 ≤ |p|, q ≤ 4 (so 1/(4π) ≈ 0.0795775,
+the normal density's 1/√(2π) and
 3 ln 2/2 are found) — keeping a replacement only if the fit stays as good::
 
     new MSE ≤ rel_factor · (MSE of the unsnapped expression) + floor.
@@ -24,9 +25,9 @@ An optional ``admissible`` predicate (a units check) must also accept every repl
   denominators approximate any number, and would make snapping meaningless. For the same reason the multiples
   of irrational constants are restricted to a few small ones (π/2, 2π, √2/2, 3e/4, 1/(4π), …): with noisy data a
   dense set of candidates would always offer a spurious match such as 10√2/7 ≈ 2.0203 for a fitted 2.02. The
-  96 distinct irrational candidates lie between 1/(4π) ≈ 0.080 and 4π ≈ 12.6, a span of 5.1 in ln; a constant
-  known to relative standard error σ and accepted within ~3σ meets a spurious one with probability ≈ 96·6σ/5.1
-  ≈ 110σ: negligible for noise-free data (σ ~ 1e-6), about 1 % at σ = 1e-4.
+  118 distinct irrational candidates lie between 1/(4π) ≈ 0.080 and 4π ≈ 12.6, a span of 5.1 in ln; a constant
+  known to relative standard error σ and accepted within ~3σ meets a spurious one with probability ≈ 118·6σ/5.1
+  ≈ 140σ: negligible for noise-free data (σ ~ 1e-6), about 1.4 % at σ = 1e-4.
 
 Every comparison is in float64 on the data given, so the judgement does not depend on the engine.
 
@@ -68,7 +69,7 @@ _FLOAT32_UNIT_ROUNDOFF = 2.0**-23
 
 # Irrational constants tried, as (p/q)·k and then (p/q)/k with 1 ≤ |p|, q ≤ _SIMPLE_MULTIPLE, after integers and
 # rationals.
-_SIMPLE_CONSTANTS: tuple[sp.Expr, ...] = (sp.pi, sp.E, sp.sqrt(2), sp.sqrt(3), sp.log(2))
+_SIMPLE_CONSTANTS: tuple[sp.Expr, ...] = (sp.pi, sp.E, sp.sqrt(2), sp.sqrt(3), sp.log(2), sp.sqrt(2 * sp.pi))
 _SIMPLE_CONSTANT_VALUES = tuple(float(constant) for constant in _SIMPLE_CONSTANTS)
 _SIMPLE_MULTIPLE = 4
 # At most this many rounds of substitution: replacing one constant can merge terms into a new float.

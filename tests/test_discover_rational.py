@@ -89,3 +89,14 @@ def test_the_floor_is_not_fooled_by_heavy_tailed_misfits_or_by_a_flexible_approx
     R2 = Residuals(X2, y2, _split(200, 0.25, 0))
     test = R2.test(evaluate(approx, {"x": X2[:, 0], "y": X2[:, 1]}), exact=False)
     assert test.train_mse <= R2.floor and not test.at_floor, test
+
+
+def test_the_normal_density_constant_snaps_to_one_over_root_two_pi() -> None:
+    # AI Feynman I.6.2a, f = exp(−θ²/2)/√(2π): the constant as float32 search leaves it, and as the rational route
+    # (float64) leaves it; 2.5066 = √(2π) is none of π, e, √2, √3, ln 2 times a small rational.
+    theta = sp.Symbol("theta")
+    X = np.linspace(-3, 3, 80)[:, None]
+    y = np.exp(-X[:, 0] ** 2 / 2) / np.sqrt(2 * np.pi)
+    for fitted in (float(np.float32(1 / np.sqrt(2 * np.pi))), 0.398942280401432):
+        snapped = snap(sp.Float(fitted) * sp.exp(-(theta**2) / 2), X, y, ["theta"])
+        assert sp.simplify(snapped - sp.exp(-(theta**2) / 2) / sp.sqrt(2 * sp.pi)) == 0
