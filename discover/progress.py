@@ -2,7 +2,8 @@
 
 ``discover(..., progress=callback)`` calls ``callback(event)`` with a frozen `ProgressEvent` as the work goes:
 
-- ``"start"``: the table passed its checks; the engine is about to run (``detail`` says rows and features);
+- ``"start"``: the table passed its checks (``detail`` says rows and features); then again before each search
+  discovery runs (``detail`` names its route, stage and seed). Start events are never throttled;
 - ``"search"``: the engine at work. Operon reports every generation (``step`` = generation, 0 … ``steps``, with
   the best loss of its current front); SINDy every threshold of its sweep (with the best loss so far); PySR,
   whose Julia search lawbook cannot observe, one event when it starts and one when it ends;
@@ -125,7 +126,7 @@ class Reporter:
         """Whether `report` with these arguments would pass an event on now."""
         if self._callback is None:
             return False
-        first = stage != self._stage
+        first = stage != self._stage or stage == "start"  # each search's announcement always passes
         last = step is not None and step == steps
         return first or last or time.perf_counter() - self._last >= self._interval
 

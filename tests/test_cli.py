@@ -201,10 +201,12 @@ def test_discovery_progress_reaches_the_caller():
     from verify.rediscovery import rediscover
 
     events: list = []
-    rediscover("logistic_mode_rhs", backend="operon", budget=Budget.quick(), progress=events.append)
-    searching = [e for e in events if e.stage == "search"]
-    assert searching and searching[-1].step == searching[-1].steps == Budget.quick().generations
-    assert all(e.best_loss is not None and e.best_loss >= 0 for e in searching)
+    result = rediscover("logistic_mode_rhs", backend="operon", budget=Budget.quick(), progress=events.append)
+    # every search discovery ran announced itself (a "start" event naming it), the front was snapped, then "done"
+    announced = [e.detail for e in events if e.stage == "start"][1:]
+    ran = [f"{s['route']} search, {s['stage']}, seed {s['seed']}" for s in result.discovery.searches]
+    assert announced == ran and ran
+    assert any(e.stage == "snap" for e in events)
     assert events[-1].stage == "done" and [e.elapsed for e in events] == sorted(e.elapsed for e in events)
 
 

@@ -56,6 +56,15 @@ def test_evaluate_agrees_with_sympys_numpy_translation(expr: sp.Expr) -> None:
         # 0). Either way the candidate has no real value on most rows, so its loss is inf in both.
         assert not np.isfinite(got).all() and not np.isfinite(want).all()
         return
+    # floor, ceiling and sign jump at integers (sign at 0): where their argument is within round-off of a jump, the
+    # reference's 15-digit printing of a constant (floor(1.66666666666667*x) at x = −3) lands on the other side.
+    # Those rows compare two legitimate roundings of one number, not evaluate's arithmetic: leave them out.
+    near_jump = np.zeros(XS.shape, dtype=bool)
+    for node in expr.atoms(sp.floor, sp.ceiling, sp.sign):
+        with np.errstate(all="ignore"):
+            argument = np.broadcast_to(np.asarray(evaluate(node.args[0], COLUMNS), dtype=np.float64), XS.shape)
+        near_jump |= np.abs(argument - np.round(argument)) <= 1e-9 * np.maximum(np.abs(argument), 1.0)
+    got, want = got[~near_jump], want[~near_jump]
     finite = np.isfinite(want)
     # The same points have a value; NaN and ±inf may differ in kind (0·inf vs inf−inf in another order).
     assert np.array_equal(np.isfinite(got), finite), (expr, got, want)
