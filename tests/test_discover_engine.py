@@ -63,7 +63,7 @@ def test_a_fixed_operator_set_is_kept_and_then_the_law_is_not_found(sqrt_law) ->
 
 
 def test_every_row_records_its_origin_and_its_held_out_fit(sqrt_law) -> None:
-    table, escalated, _ = sqrt_law
+    _, escalated, _ = sqrt_law
     assert escalated.settings["train_rows"] == 150 and escalated.settings["rows"] == 200
     for c in escalated.pareto:
         assert c.found_by and c.found_by[0].startswith(f"{c.route}/{c.stage}/seed ")
