@@ -96,7 +96,7 @@ def test_the_normal_density_constant_snaps_to_one_over_root_two_pi() -> None:
     # (float64) leaves it; 2.5066 = √(2π) is none of π, e, √2, √3, ln 2 times a small rational.
     theta = sp.Symbol("theta")
     X = np.linspace(-3, 3, 80)[:, None]
-    y = np.exp(-X[:, 0] ** 2 / 2) / np.sqrt(2 * np.pi)
+    y = np.exp(-(X[:, 0] ** 2) / 2) / np.sqrt(2 * np.pi)
     for fitted in (float(np.float32(1 / np.sqrt(2 * np.pi))), 0.398942280401432):
         snapped = snap(sp.Float(fitted) * sp.exp(-(theta**2) / 2), X, y, ["theta"])
         assert sp.simplify(snapped - sp.exp(-(theta**2) / 2) / sp.sqrt(2 * sp.pi)) == 0
