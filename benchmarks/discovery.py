@@ -10,6 +10,10 @@ transform routes, restarts; the budget preset chosen here) and prints:
 - ``routes``: which route / stage produced the law's row, with counts.
 
 Run: python benchmarks/discovery.py [--seeds 10] [--budget quick|default] [--problems NAME ...] [--json PATH]
+
+Measured (2026-11-28, default budget, seeds 0–9, 2 cores shared with a second benchmark): every problem and backend
+10/10 on the front, 10/10 as `best`, 10/10 "law found"; median seconds 0.04–1.8 except depth3_mode_rhs with Operon
+(54.7 s: its u^{4/3} needs the last stage, pow); median over problems 0.3 s; 796 s in all.
 """
 
 from __future__ import annotations
