@@ -352,6 +352,8 @@ def discover(
                 "give template= or groups=, not both: a shared structure with per-group constants is "
                 "searched, not a template"
             )
+    if time is not None and (template is not None or groups is not None):
+        raise ValueError("time= (the ODE route) applies to a plain discovery, not with template= or groups=")
     stages = _stages(engine, operators, backend_options)
     # The rational and transform routes write expressions with any operator (a division, a log mapped back): they run
     # only when the grammar is open, i.e. escalated, not when the operators are fixed or the engine has a library.

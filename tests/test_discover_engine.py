@@ -92,6 +92,8 @@ def test_the_engine_option_that_fixes_operators_also_stops_escalation() -> None:
         ({"holdout": 1.0}, ValueError, r"holdout must be a share of the rows in \[0, 1\)"),
         ({"time": "t"}, ValueError, "time column 't' is not among the features"),
         ({"groups": "g"}, KeyError, "groups column 'g' is not a column"),
+        ({"time": "x", "template": sp.Function("g")(sp.Symbol("x"))}, ValueError, "applies to a plain discovery"),
+        ({"template": "g(x)"}, TypeError, "template must be a discover.Template or a SymPy expression"),
     ],
 )
 def test_bad_settings_are_refused_by_name(kwargs, error, message) -> None:
