@@ -173,6 +173,8 @@ def evaluate(expr: sp.Expr, columns: Mapping[str, np.ndarray]) -> np.ndarray | f
     """
     if expr.is_Symbol:
         return columns[expr.name]
+    if isinstance(expr, sp.AccumBounds):  # an interval (SymPy's atan(oo) − …, sin(oo)): no single real value
+        return math.nan
     if expr.is_number:
         try:
             return float(expr)
