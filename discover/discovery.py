@@ -650,14 +650,13 @@ class _Session:
         started = clock.perf_counter()
         labels = groups[self.train]
         found = fit_shared(self.X[self.train], self.y[self.train], self.names, labels, part_search, seed=seed)
-        kept = 0
         for c in found:
             prediction = np.full(len(self.y), np.nan)
             for g in np.unique(groups):
                 if g in c.values:
                     rows = groups == g
                     prediction[rows] = evaluate(c.per_group_expr(g), {k: v[rows] for k, v in self.columns.items()})
-            kept += self.add_measured(
+            self.add_measured(
                 c.structure, c.structure, prediction, "shared", stage[0], f"shared/seed {seed}", exact=False
             )
         self.log("shared", stage[0], seed, started, len(found))
@@ -750,13 +749,13 @@ class _Session:
         label: str,
         *,
         exact: bool | None = None,
-    ) -> int:
+    ) -> None:
         """Keep a measured candidate (merged with an earlier one of identical values); ``exact`` says whether its
         constants are all exact (default: no Float in it; a shared structure's per-group constants are fitted)."""
         exact = not expr.has(sp.Float) if exact is None else exact
         test = self.residuals.test(prediction, exact=exact)
         if not math.isfinite(test.train_mse):
-            return 0
+            return
         values = np.broadcast_to(prediction, self.y.shape)
         for i, other in enumerate(self.pool):
             if _same_values(values, other.values):
@@ -764,9 +763,8 @@ class _Session:
                     self.pool[i] = self.candidate(expr, raw, test, route, stage, (label, *other.found_by), values)
                 elif label not in other.found_by:
                     self.pool[i] = dataclasses_replace(other, found_by=(*other.found_by, label))
-                return 1
+                return
         self.pool.append(self.candidate(expr, raw, test, route, stage, (label,), values))
-        return 1
 
     def candidate(
         self,

@@ -37,20 +37,29 @@ import sympy as sp
 
 from discover.backends.base import feature_symbols
 
-__all__ = ["MAX_DEGREE", "power_law", "sparse_rational"]
+__all__ = ["MAX_DEGREE", "monomials", "power_law", "sparse_rational"]
 
 MAX_DEGREE = 3
 # Rows per unknown below which a degree is not tried (a fit with as many unknowns as rows fits anything).
 _ROWS_PER_UNKNOWN = 4
 
 
-def _exponents(n_features: int, degree: int) -> list[tuple[int, ...]]:
-    """All exponent tuples of total degree ≤ degree, constant first, in a fixed order."""
-    out = []
+def monomials(X: np.ndarray, degree: int) -> tuple[list[tuple[int, ...]], np.ndarray]:
+    """Every monomial of total degree ≤ ``degree`` in the columns of X, constant first, in a fixed order: their
+    exponent tuples and their values (rows × monomials, each a product of columns). Shared with the transform
+    screen (`discover.transforms`).
+
+    >>> monomials(np.array([[2.0, 3.0]]), 2)
+    ([(0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2)], array([[1., 2., 3., 4., 6., 9.]]))
+    """
+    n = X.shape[1]
+    exponents: list[tuple[int, ...]] = []
+    columns = []
     for total in range(degree + 1):
-        for combo in itertools.combinations_with_replacement(range(n_features), total):
-            out.append(tuple(combo.count(i) for i in range(n_features)))
-    return out
+        for combination in itertools.combinations_with_replacement(range(n), total):
+            exponents.append(tuple(combination.count(i) for i in range(n)))
+            columns.append(np.prod(X[:, combination], axis=1) if combination else np.ones(len(X)))
+    return exponents, np.stack(columns, axis=1)
 
 
 def sparse_rational(
@@ -70,10 +79,11 @@ def sparse_rational(
     symbols = feature_symbols(features)
     found: list[tuple[int, float, sp.Expr]] = []
     for d in degrees:
-        exponents = _exponents(len(features), d)
-        if len(z) < _ROWS_PER_UNKNOWN * 2 * len(exponents):
+        if len(z) < _ROWS_PER_UNKNOWN * 2 * math.comb(len(features) + d, d):
             continue
-        found += _path(X, z, exponents, symbols)
+        with np.errstate(all="ignore"):
+            exponents, M = monomials(X, d)
+        found += _path(M, z, exponents, symbols)
     front: list[sp.Expr] = []
     best = math.inf
     for _terms, residual, expr in sorted(found, key=lambda item: (item[0], item[1])):
@@ -84,11 +94,10 @@ def sparse_rational(
 
 
 def _path(
-    X: np.ndarray, z: np.ndarray, exponents: list[tuple[int, ...]], symbols: Sequence[sp.Symbol]
+    M: np.ndarray, z: np.ndarray, exponents: list[tuple[int, ...]], symbols: Sequence[sp.Symbol]
 ) -> list[tuple[int, float, sp.Expr]]:
-    """Backward elimination from the full support: (number of terms, residual MSE of P/Q, P/Q) for each support."""
-    with np.errstate(all="ignore"):
-        M = np.column_stack([np.prod(X ** np.array(e), axis=1) for e in exponents])
+    """Backward elimination from the full support, on the monomials M: (number of terms, residual MSE of P/Q, P/Q)
+    for each support."""
     if not np.all(np.isfinite(M)):
         return []
     A = np.column_stack([M, -z[:, None] * M])

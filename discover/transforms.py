@@ -74,6 +74,7 @@ from scipy.optimize import minimize_scalar
 
 from discover.backends.base import feature_symbols
 from discover.checks import MAX_MAGNITUDE, MIN_MAGNITUDE
+from discover.rational import monomials
 from discover.snapping import DEFAULT_MAX_DENOMINATOR, DEFAULT_REL_FACTOR, FLOAT32_ULPS, evaluate
 from discover.units import Dimension, check_units
 
@@ -297,12 +298,8 @@ def _forward_values(
 
 
 def _monomials(X: np.ndarray, degree: int) -> np.ndarray:
-    """Every monomial of total degree ≤ ``degree`` in the columns of X (constant first)."""
-    columns = [np.ones(len(X))]
-    for d in range(1, degree + 1):
-        for combination in itertools.combinations_with_replacement(range(X.shape[1]), d):
-            columns.append(np.prod(X[:, combination], axis=1))
-    return np.stack(columns, axis=1)
+    """Every monomial of total degree ≤ ``degree`` in the columns of X (constant first): `discover.rational.monomials`."""
+    return monomials(X, degree)[1]
 
 
 def min_screen_rows(features: int, degree: int = DEFAULT_DEGREE) -> int:
