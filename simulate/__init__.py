@@ -9,7 +9,14 @@
 """
 
 from simulate.continual import ContinualTrajectory, train_sequence
-from simulate.init import Weights, balanced_deep_init, decoupled_init, gaussian_init, zero_balanced_init
+from simulate.init import (
+    Weights,
+    balanced_deep_init,
+    decoupled_init,
+    gaussian_init,
+    lambda_balanced_init,
+    zero_balanced_init,
+)
 from simulate.networks import AbstractNetwork, DeepLinear, TaskTensors, TwoLayer
 from simulate.tasks import (
     Task,
@@ -35,6 +42,7 @@ __all__ = [
     "balanced_deep_init",
     "decoupled_init",
     "gaussian_init",
+    "lambda_balanced_init",
     "living_kingdom",
     "prescribed_task",
     "random_orthogonal",

@@ -5,6 +5,7 @@ of shape (batch, out, in) — W1 first — ready for `simulate.train`.
 - `zero_balanced_init`: W1W1ᵀ = W2ᵀW2 exactly (Braun et al. 2022), for any Ni, Nh, No.
 - `decoupled_init`: aligned with the task's SVD with given mode strengths (Saxe et al. 2014).
 - `balanced_deep_init`: W_{l+1}ᵀW_{l+1} = W_lW_lᵀ for every l, any depth; aligned with a task if one is given.
+- `lambda_balanced_init`: square W2ᵀW2 − W1W1ᵀ = λI exactly, one layer small and random (Dominé et al. 2025).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ import numpy as np
 
 from simulate.tasks import Task, _positive_int, _rng, random_orthogonal
 
-__all__ = ["Weights", "balanced_deep_init", "decoupled_init", "gaussian_init", "zero_balanced_init"]
+__all__ = [
+    "Weights",
+    "balanced_deep_init",
+    "decoupled_init",
+    "gaussian_init",
+    "lambda_balanced_init",
+    "zero_balanced_init",
+]
 
 Weights = tuple[np.ndarray, ...]
 
@@ -184,3 +192,120 @@ def balanced_deep_init(
         for i in range(L):
             weights[i][k] = Rs[i + 1] @ np.diag(d) @ Rs[i].T
     return tuple(weights)
+
+
+def _psd_sqrt(m: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a symmetric PSD matrix (eigenvalues clipped at 0: round-off may leave −1e-17)."""
+    w, E = np.linalg.eigh(m)
+    return (E * np.sqrt(np.clip(w, 0.0, None))) @ E.T
+
+
+def lambda_balanced_init(
+    task_or_dims: Task | int,
+    lam: float,
+    scale: float,
+    *,
+    seed: int,
+    batch: int = 1,
+    small: str = "auto",
+    aligned: bool = False,
+) -> Weights:
+    """Random square two-layer weights with W2ᵀW2 − W1W1ᵀ = λI exactly (to round-off), built from the identity.
+
+    One layer is drawn small, with i.i.d. N(0, scale²) entries G, and the other completes the identity with a
+    Haar-random orthogonal Q (LAWS.md §9: not the authors' helper, whose ``4*S`` should be ``4*S**2``):
+
+    - ``small="W1"``: W1 = G, W2 = Q (W1W1ᵀ + λI)^{1/2}, so W2ᵀW2 = W1W1ᵀ + λI. Needs W1W1ᵀ + λI ⪰ 0, i.e.
+      λ ≥ −σ_min(W1)²; a more negative λ is refused (use ``small="W2"``).
+    - ``small="W2"``: W2 = G, W1 = (W2ᵀW2 − λI)^{1/2} Q, so W1W1ᵀ = W2ᵀW2 − λI. Needs λ ≤ σ_min(W2)².
+    - ``small="auto"`` (default): W1 for λ ≥ 0 and W2 for λ < 0, which never refuses: the small layer has
+      entries of size ``scale`` and the other ≈ √|λ|·(orthogonal), the small λ-balanced init of the lazy–rich
+      studies.
+
+    ``task_or_dims`` is the width d (Ni = Nh = No = d) or a square, whitened `Task`; with a task, sign det W2W1
+    is matched to sign det Σyx by reflecting W2's first row (which leaves W2ᵀW2, hence the identity, unchanged),
+    so that at λ = 0 the run need not cross a saddle (LAWS.md §2.6).
+
+    ``aligned=True`` (needs a task) builds the task-aligned init instead: W1 = R diag(a) Ṽᵀ, W2 = Ũ diag(b) Rᵀ
+    with R Haar-orthogonal, ab = ``scale`` (the strength u0 of every mode) and b² − a² = λ, from
+    b² = √(u0² + λ²/4) + λ/2 and a² = u0²/b² (for λ ≥ 0; mirrored for λ < 0), a form without the cancellation of
+    √(u0² + λ²/4) − |λ|/2, which loses the small square's digits at |λ| ≫ u0.
+
+    >>> W1, W2 = lambda_balanced_init(3, lam=2.0, scale=0.1, seed=0)
+    >>> bool(np.allclose(W2[0].T @ W2[0] - W1[0] @ W1[0].T, 2.0 * np.eye(3), atol=1e-13))
+    True
+    """
+    if isinstance(task_or_dims, Task):
+        task = task_or_dims
+        if task.Ni != task.No:
+            raise ValueError(
+                f"lambda_balanced_init builds square networks (Ni = Nh = No), but the task has Ni = {task.Ni}, "
+                f"No = {task.No}; use a square task (e.g. prescribed_task(s, Ni=d, No=d, seed=...))"
+            )
+        if not task.is_whitened():
+            raise ValueError(
+                "lambda_balanced_init: the task's inputs are not whitened (Σxx ≠ I), which the λ-balanced laws "
+                "assume; build it with whitened inputs (simulate.whiten, prescribed_task)"
+            )
+        d = task.Ni
+    else:
+        task = None
+        d = _positive_int(task_or_dims, "d")
+    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.integer, np.floating)) or not np.isfinite(lam):
+        raise ValueError(f"lam must be a finite real number (the imbalance W2ᵀW2 − W1W1ᵀ = λI), got {lam!r}")
+    lam = float(lam)
+    scale, batch = _scale(scale), _positive_int(batch, "batch")
+    if small not in ("auto", "W1", "W2"):
+        raise ValueError(f"small must be 'auto', 'W1' or 'W2' (the layer drawn at `scale`), got {small!r}")
+    which = ("W1" if lam >= 0 else "W2") if small == "auto" else small
+    rng = _rng(seed)
+    if aligned:
+        if task is None:
+            raise ValueError("aligned=True needs a task (its singular vectors): pass a Task as task_or_dims")
+        return _lambda_aligned(task, lam, scale, rng, batch)
+    W1 = np.empty((batch, d, d))
+    W2 = np.empty((batch, d, d))
+    eye = np.eye(d)
+    for b in range(batch):
+        G = scale * rng.normal(size=(d, d))
+        Q = random_orthogonal(d, d, rng)
+        gram = G @ G.T if which == "W1" else G.T @ G
+        sigma_min_sq = float(np.linalg.eigvalsh(gram)[0])
+        if which == "W1" and lam < -sigma_min_sq:
+            raise ValueError(
+                f"lambda_balanced_init: λ = {lam:g} < −σ_min(W1)² = {-sigma_min_sq:.3g}, so W2ᵀW2 = W1W1ᵀ + λI "
+                "would not be positive semidefinite and no W2 exists. Fix: use small='W2' or small='auto' (W2 "
+                "drawn small, W1 completed), or a larger scale, or λ ≥ −σ_min(W1)²."
+            )
+        if which == "W2" and lam > sigma_min_sq:
+            raise ValueError(
+                f"lambda_balanced_init: λ = {lam:g} > σ_min(W2)² = {sigma_min_sq:.3g}, so W1W1ᵀ = W2ᵀW2 − λI "
+                "would not be positive semidefinite and no W1 exists. Fix: use small='W1' or small='auto' (W1 "
+                "drawn small, W2 completed), or a larger scale, or λ ≤ σ_min(W2)²."
+            )
+        if which == "W1":
+            W1[b], W2[b] = G, Q @ _psd_sqrt(gram + lam * eye)
+        else:
+            W1[b], W2[b] = _psd_sqrt(gram - lam * eye) @ Q, G
+        if task is not None:
+            det_task = np.linalg.det(task.sigma_yx)
+            if det_task != 0 and np.sign(np.linalg.det(W2[b] @ W1[b])) == -np.sign(det_task):
+                W2[b, 0] *= -1
+    return W1, W2
+
+
+def _lambda_aligned(task: Task, lam: float, u0: float, rng: np.random.Generator, batch: int) -> Weights:
+    U, s, V = task.svd()
+    d = task.Ni
+    if s.size != d:
+        raise ValueError(f"aligned=True needs a full-rank square task (d = {d} modes), got {s.size} singular values")
+    big = np.sqrt(u0**2 + lam**2 / 4) + abs(lam) / 2  # the larger square; the smaller is u0²/big (product u0²)
+    b_sq, a_sq = (big, u0**2 / big) if lam >= 0 else (u0**2 / big, big)
+    a, b = np.full(d, np.sqrt(a_sq)), np.full(d, np.sqrt(b_sq))
+    W1 = np.empty((batch, d, d))
+    W2 = np.empty((batch, d, d))
+    for k in range(batch):
+        R = random_orthogonal(d, d, rng)
+        W1[k] = R @ np.diag(a) @ V.T
+        W2[k] = U @ np.diag(b) @ R.T
+    return W1, W2
