@@ -89,6 +89,18 @@ check(LAW, "builder_identity", faults={"law": IDENTITY_FAULT})(builder_identity)
 SYMBOLIC_FAULT = 1e-12
 
 
+def _vanishes(expr: sp.Expr, seed: int) -> bool:
+    """expr = 0, decided numerically (never by an untimed simplify): |expr| < 1e-25 at 20 random points of s in
+    [0.2, 4], evaluated to 30 digits (a limit off by a relative 1e-12 leaves ≥ 2e-13)."""
+    rng = np.random.default_rng(seed)
+    free = sorted(expr.free_symbols, key=lambda x: x.name)
+    for _ in range(20):
+        point = {x: sp.Float(rng.uniform(0.2, 4.0), 30) for x in free}
+        if not abs(complex(expr.subs(point).evalf(30))) < 1e-25:
+            return False
+    return True
+
+
 def symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """rep_in·rep_out = s² and rep_out − rep_in = λ (the scalar λ-balanced fixed point ab = s, b² − a² = λ) at 200
     random points; limits λ → 0 (both → s, the balanced representation), λ → +∞ (rep_in·λ/s² → 1, rep_out/λ → 1),
@@ -112,7 +124,7 @@ def symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         "λ→−∞: rep_out·|λ|/s² → 1": sp.limit(rep_out.subs(lam, -L) * L / s**2, L, sp.oo) - 1,
         "λ→∞: kernel distance → 0": sp.limit(dist.subs(lam, L), L, sp.oo),
     }
-    bad_limits = [k for k, v in limits.items() if sp.simplify(v) != 0]
+    bad_limits = [k for k, v in limits.items() if not _vanishes(v, seed)]
     box_ntk = {k: law.domain[k] for k in ("s1", "s2", "u0", "lam")}
     even = identity(change.subs(lam, -lam), change, box_ntk, seed)
     # lazy: λ²·change → (Σ_ij (s_i² + s_j² − 2u0²)²)^{1/2}/d, d = 2, written out independently of the law's form
@@ -306,7 +318,15 @@ def gd_generic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
 
     result = agreement(theory, simulate, GENERIC_ETAS, tolerance=lambda eta: GENERIC_COEFF * eta)
     consts = [e / eta for e, eta in zip(result.max_abs_error, result.etas, strict=True)]
-    summary = f"{result}; err/η = {', '.join(f'{k:.3f}' for k in consts)} (bound {GENERIC_COEFF:g}, measured)"
+    finest = result.series[-1]
+    sim_change = finest.simulated.reshape(len(lams), -1)[:, -1]  # the last column of each network: ‖ΔK‖/‖K0‖
+    law_change = finest.theory.reshape(len(lams), -1)[:, -1]
+    pick = [int(np.argmax(lams == v)) for v in (GENERIC_LAMS[0], 0.0, GENERIC_LAMS[-1])]
+    changes = ", ".join(f"λ = {lams[k]:g}: {sim_change[k]:.4g} (law {law_change[k]:.4g})" for k in pick)
+    summary = (
+        f"{result}; err/η = {', '.join(f'{k:.3f}' for k in consts)} (bound {GENERIC_COEFF:g}, measured); "
+        f"relative NTK change at η = {finest.eta:g}, first draw: {changes}"
+    )
     return result.passed, summary, {"agreement": result}
 
 
@@ -333,6 +353,8 @@ SHARP_RTOL = 1e-9
 # Against the law at the initial λ, the gap is the drift's: GD's first-order prediction (λ_i∞ = λ(1 − ηJ_i)) plus
 # O(η²) — a relative η·r ≈ 2.5% here; 1.5× the first-order gap plus the sharp floor bounds it.
 GAP_FACTOR = 1.5
+# 1 − cos of kernels whose cosine is computed to ≈ 1e-15: a distance error below 1e-13 is round-off
+DIST_FLOOR = 1e-13
 
 
 def _sweep_runs(seed: int, lams: tuple[float, ...]) -> list[dict]:
@@ -388,24 +410,25 @@ def ntk_sweep(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         sharp = fault.law(ntk_change_from_modes(*run["init_modes"], *_rep_pair(sv, run["lam_final"]))[0])
         worst_sharp = max(worst_sharp, abs(run["change"] - sharp) / sharp)
         # the first-order GD prediction λ_i∞ = λ(1 − ηJ_i): the derived size of the gap to the law at λ
-        first = ntk_change_from_modes(
-            a0, b0, *_rep_pair(sv, lam * (1 - run["eta"] * flow_error_integral(sv, lam, SWEEP_U0)))
-        )[0]
-        allowed = GAP_FACTOR * abs(first - predicted) + SHARP_RTOL * predicted
+        # (both ends from the mode formula, so the allowance does not move with the law under test)
+        lam_first = lam * (1 - run["eta"] * flow_error_integral(sv, lam, SWEEP_U0))
+        first_change, first_dist = ntk_change_from_modes(a0, b0, *_rep_pair(sv, lam_first))
+        flow_change, flow_dist = ntk_change_from_modes(a0, b0, *_rep_pair(sv, lam))
+        allowed = GAP_FACTOR * abs(first_change - flow_change) + SHARP_RTOL * flow_change
         worst_gap_ratio = max(worst_gap_ratio, abs(run["change"] - predicted) / allowed)
-        law_dist = float(law.numeric("kernel_distance", s1=sv[0], s2=sv[1], lam=lam))
-        worst_dist = max(worst_dist, abs(run["distance"] - law_dist))
-    # the kernel distance moves with the same drift; its gap is below 3e-4 (observed 1e-4) — reported, and bounded
-    # by 1e-3 (a tenth of the smallest distance shown, 0.08 at λ → 0 … 1e-9 at |λ| = 100, is not resolvable there)
-    ok = worst_sharp <= SHARP_RTOL and worst_gap_ratio <= 1.0 and worst_dist <= 1e-3
+        law_dist = fault.law(float(law.numeric("kernel_distance", s1=sv[0], s2=sv[1], lam=lam)))
+        # the distance 1 − cos is computed from cos to ≈ 1e-15 (its round-off); DIST_FLOOR absorbs that
+        allowed_dist = GAP_FACTOR * abs(first_dist - flow_dist) + DIST_FLOOR
+        worst_dist = max(worst_dist, abs(run["distance"] - law_dist) / allowed_dist)
+    ok = worst_sharp <= SHARP_RTOL and worst_gap_ratio <= 1.0 and worst_dist <= 1.0
     rich, lazy = runs[0], runs[len(SWEEP_LAMS) - 1]
     n = len(SWEEP_LAMS)  # runs[i + n] is runs[i] at −λ: GD's λ ↔ −λ mirror (W1 ↔ W2ᵀ) is exact up to round-off
     odd = max(abs(runs[i]["change"] - runs[i + n]["change"]) / runs[i]["change"] for i in range(n))
     summary = (
         f"{len(runs)} runs, λ = ±0.01 … ±100: GD vs the law at the run's own final imbalance, max rel err "
         f"{error_text(worst_sharp, floor=1e-10)} (tol {SHARP_RTOL:g}); vs the law at the initial λ, max "
-        f"|gap|/(1.5·derived first-order gap) = {worst_gap_ratio:.2f} (≤ 1); kernel distance max abs err "
-        f"{error_text(worst_dist, floor=1e-9)}; GD's |change(λ) − change(−λ)|/change: "
+        f"|gap|/(1.5·derived first-order gap) = {worst_gap_ratio:.2f} (≤ 1), for the kernel distance "
+        f"{worst_dist:.2f} (≤ 1); GD's |change(λ) − change(−λ)|/change: "
         f"{error_text(odd, floor=1e-10)}; relative change {rich['change']:.4g} at λ = {rich['lam']:g} (law "
         f"{rich['law']:.4g}) → {lazy['change']:.3g} at λ = {lazy['lam']:g} (law {lazy['law']:.3g})"
     )
