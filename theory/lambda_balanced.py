@@ -74,9 +74,9 @@ __all__ = [
     "aligned_ntk_forms",
     "check_lambda_balanced",
     "converged_representation",
+    "empirical_ntk",
     "kernel_distance",
     "lambda_balanced_representation",
-    "ntk",
     "ntk_change_from_modes",
     "relative_change",
 ]
@@ -206,13 +206,13 @@ def check_lambda_balanced(W1: ArrayLike, W2: ArrayLike, lam: float, rtol: float 
         )
 
 
-def ntk(W1: ArrayLike, W2: ArrayLike, X: ArrayLike) -> np.ndarray:
+def empirical_ntk(W1: ArrayLike, W2: ArrayLike, X: ArrayLike) -> np.ndarray:
     """The empirical NTK of f(x) = W2W1x on the columns of X: I_No ⊗ XᵀW1ᵀW1X + W2W2ᵀ ⊗ XᵀX, (No·P) × (No·P).
 
     Rows are output-major (o·P + μ), the order of ``(W2 @ W1 @ X).ravel()``; K = J Jᵀ with J the Jacobian of
     that vector in all weights, with no 1/P (module docstring).
 
-    >>> K = ntk(np.eye(1), 2 * np.eye(1), np.array([[1.0, 2.0]]))   # (1 + 4)·xᵀx'
+    >>> K = empirical_ntk(np.eye(1), 2 * np.eye(1), np.array([[1.0, 2.0]]))   # (1 + 4)·xᵀx'
     >>> K.tolist()
     [[5.0, 10.0], [10.0, 20.0]]
     """

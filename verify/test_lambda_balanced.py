@@ -12,8 +12,8 @@ from theory.lambda_balanced import (
     aligned_ntk_change,
     check_lambda_balanced,
     converged_representation,
+    empirical_ntk,
     kernel_distance,
-    ntk,
     ntk_change_from_modes,
     relative_change,
 )
@@ -81,10 +81,20 @@ def test_ntk_kronecker_order_against_the_jacobian():
     rng = np.random.default_rng(0)
     W1, W2, X = rng.normal(size=(4, 3)), rng.normal(size=(2, 4)), rng.normal(size=(3, 5))
     ref = _jacobian_ntk(W1, W2, X)
-    np.testing.assert_allclose(ntk(W1, W2, X), ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+    np.testing.assert_allclose(empirical_ntk(W1, W2, X), ref, rtol=0, atol=1e-12 * np.abs(ref).max())
     h = W1 @ X
     swapped = np.kron(h.T @ h, np.eye(2)) + np.kron(X.T @ X, W2 @ W2.T)  # item-major instead of output-major
     assert np.abs(swapped - ref).max() > 0.1 * np.abs(ref).max()
+
+
+def test_empirical_ntk_agrees_with_the_riccati_readout():
+    """theory.riccati_readout.ntk reads the same kernel off QQᵀ = [[W1ᵀW1, W1ᵀW2ᵀ], [W2W1, W2W2ᵀ]] (Braun eq. 9)."""
+    from theory.riccati_readout import ntk as ntk_from_qqt
+
+    rng = np.random.default_rng(2)
+    W1, W2, X = rng.normal(size=(4, 3)), rng.normal(size=(2, 4)), rng.normal(size=(3, 5))
+    Q = np.vstack([W1.T, W2])  # (Ni + No) × Nh: QQᵀ has the blocks above
+    np.testing.assert_allclose(empirical_ntk(W1, W2, X), ntk_from_qqt(Q @ Q.T, X), rtol=1e-12, atol=1e-12)
 
 
 def test_ntk_change_from_modes_matches_explicit_kernels():
@@ -95,8 +105,8 @@ def test_ntk_change_from_modes_matches_explicit_kernels():
     U, V, R0, R1 = (random_orthogonal(d, d, rng) for _ in range(4))
     X = whiten(rng.normal(size=(d, P)))
     a0, b0, a1, b1 = (rng.uniform(0.1, 3.0, d) for _ in range(4))
-    K0 = ntk(R0 @ np.diag(np.sqrt(a0)) @ V.T, U @ np.diag(np.sqrt(b0)) @ R0.T, X)
-    K1 = ntk(R1 @ np.diag(np.sqrt(a1)) @ V.T, U @ np.diag(np.sqrt(b1)) @ R1.T, X)
+    K0 = empirical_ntk(R0 @ np.diag(np.sqrt(a0)) @ V.T, U @ np.diag(np.sqrt(b0)) @ R0.T, X)
+    K1 = empirical_ntk(R1 @ np.diag(np.sqrt(a1)) @ V.T, U @ np.diag(np.sqrt(b1)) @ R1.T, X)
     rel, dist = ntk_change_from_modes(a0, b0, a1, b1)
     assert rel == pytest.approx(relative_change(K0, K1), rel=1e-12)
     assert dist == pytest.approx(kernel_distance(K0, K1), rel=1e-10, abs=1e-14)
@@ -155,7 +165,7 @@ def test_bad_input():
     with pytest.raises(TypeError, match="lam must be a real number"):
         converged_representation(np.eye(2), "1.0")
     with pytest.raises(ValueError, match="shape"):
-        ntk(np.eye(2), np.eye(3), np.ones((2, 4)))
+        empirical_ntk(np.eye(2), np.eye(3), np.ones((2, 4)))
     with pytest.raises(ValueError, match="zero kernel"):
         kernel_distance(np.zeros((2, 2)), np.eye(2))
     with pytest.raises(ValueError, match="zero kernel"):

@@ -22,8 +22,8 @@ from simulate import DeepLinear, lambda_balanced_init, prescribed_task, train
 from theory import get_law
 from theory.lambda_balanced import (
     converged_representation,
+    empirical_ntk,
     kernel_distance,
-    ntk,
     ntk_change_from_modes,
     relative_change,
 )
@@ -170,7 +170,7 @@ def _jacobian_ntk(W1: np.ndarray, W2: np.ndarray, X: np.ndarray) -> np.ndarray:
 
 
 def ntk_jacobian(seed: int, fault: Fault) -> tuple[bool, str, dict]:
-    """theory.lambda_balanced.ntk (I ⊗ XᵀW1ᵀW1X + W2W2ᵀ ⊗ XᵀX) equals J Jᵀ from torch.func.jacrev, for a
+    """theory.lambda_balanced.empirical_ntk (I ⊗ XᵀW1ᵀW1X + W2W2ᵀ ⊗ XᵀX) equals J Jᵀ from torch.func.jacrev, for a
     rectangular network (Ni, Nh, No) = (3, 4, 2) on P = 5 items and a square λ-balanced one (d = 3, λ = 1.5)."""
     rng = np.random.default_rng(seed)
     cases = [(rng.normal(size=(4, 3)), rng.normal(size=(2, 4)), rng.normal(size=(3, 5)))]
@@ -178,7 +178,7 @@ def ntk_jacobian(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     cases.append((W1[0], W2[0], rng.normal(size=(3, 5))))
     worst = 0.0
     for w1, w2, x in cases:
-        K = fault.law(ntk(w1, w2, x))  # a law fault scales the Kronecker formula
+        K = fault.law(empirical_ntk(w1, w2, x))  # a law fault scales the Kronecker formula
         ref = _jacobian_ntk(w1, w2, x)
         worst = max(worst, float(np.max(np.abs(K - ref)) / np.max(np.abs(ref))))
     ok = worst <= NTK_RTOL
@@ -302,9 +302,11 @@ def gd_generic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         rows = []
         for k in range(len(lams)):
             w1, w2 = traj.weights[0][-1, k], traj.weights[1][-1, k]
-            K0 = ntk(W0[0][k], W0[1][k], X)
+            K0 = empirical_ntk(W0[0][k], W0[1][k], X)
             rows.append(
-                np.concatenate([(w1.T @ w1).ravel(), (w2 @ w2.T).ravel(), [relative_change(K0, ntk(w1, w2, X))]])
+                np.concatenate(
+                    [(w1.T @ w1).ravel(), (w2 @ w2.T).ravel(), [relative_change(K0, empirical_ntk(w1, w2, X))]]
+                )
             )
         return np.array([16.0]), np.concatenate(rows)[None, :]
 
@@ -312,7 +314,7 @@ def gd_generic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         rows = []
         for k, lam in enumerate(lams):
             A, B = law_state(lam)
-            K0 = ntk(W0[0][k], W0[1][k], X)
+            K0 = empirical_ntk(W0[0][k], W0[1][k], X)
             rows.append(np.concatenate([A.ravel(), B.ravel(), [relative_change(K0, k_of(A, B))]]))
         return np.concatenate(rows)[None, :]
 
@@ -367,7 +369,7 @@ def _sweep_runs(seed: int, lams: tuple[float, ...]) -> list[dict]:
         W = lambda_balanced_init(task, lam, SWEEP_U0, seed=seed, aligned=True)
         traj = train(DeepLinear((2, 2, 2)), W, task, eta=eta, times=[0.0, steps * eta])
         w1, w2 = traj.weights[0][:, 0], traj.weights[1][:, 0]
-        K0, K1 = ntk(w1[0], w2[0], task.X), ntk(w1[-1], w2[-1], task.X)
+        K0, K1 = empirical_ntk(w1[0], w2[0], task.X), empirical_ntk(w1[-1], w2[-1], task.X)
         modes, modes0 = _mode_values(w1[-1], w2[-1], U, V), _mode_values(w1[0], w2[0], U, V)
         out.append(
             {
@@ -394,7 +396,7 @@ def _rep_pair(svals: np.ndarray, lam: np.ndarray | float) -> tuple[np.ndarray, n
 
 def ntk_sweep(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """GD from aligned λ-balanced inits (s = 2, 0.5; u0 = 0.05) for λ = ±10^{−2…2}: the relative NTK change
-    ‖K∞ − K0‖/‖K0‖ and kernel distance (measured with theory.lambda_balanced.ntk) against the law's closed forms."""
+    ‖K∞ − K0‖/‖K0‖ and kernel distance (measured with theory.lambda_balanced.empirical_ntk) against the law's closed forms."""
     law = _law()
     lams = SWEEP_LAMS + tuple(-v for v in SWEEP_LAMS)
     runs = _sweep_runs(seed, lams)
