@@ -324,7 +324,8 @@ lambda_balanced_representation = Law(
         Assumption(
             "converged",
             "The run reaches a global minimum W2W1 = Σyx (gradient flow or GD with η < 2/λ_max of the Hessian, "
-            "whose top eigenvalue at the minimum is 2√(s_max² + λ²/4)). At λ = 0 an init with sign det W2W1 ≠ "
+            "whose top eigenvalue at the minimum is 2√(s_max² + λ²/4); beyond that GD still converges but sheds the "
+            "imbalance, e.g. λ = 10 → eigenvalues −1.0, 0.19 at η = 0.3 for s = 2, 1). At λ = 0 an init with sign det W2W1 ≠ "
             "sign det Σyx must cross a saddle (LAWS.md §2.6); for λ ≠ 0 a mode passes u = 0 at speed |λ|s.",
         ),
         Assumption(
