@@ -11,6 +11,7 @@
 from simulate.continual import ContinualTrajectory, train_sequence
 from simulate.init import Weights, balanced_deep_init, decoupled_init, gaussian_init, zero_balanced_init
 from simulate.networks import AbstractNetwork, DeepLinear, TaskTensors, TwoLayer
+from simulate.optim import OPTIMIZERS, Optimizer, minibatch_indices
 from simulate.tasks import (
     Task,
     living_kingdom,
@@ -27,6 +28,8 @@ __all__ = [
     "AbstractNetwork",
     "ContinualTrajectory",
     "DeepLinear",
+    "OPTIMIZERS",
+    "Optimizer",
     "Task",
     "TaskTensors",
     "Trajectory",
@@ -36,6 +39,7 @@ __all__ = [
     "decoupled_init",
     "gaussian_init",
     "living_kingdom",
+    "minibatch_indices",
     "prescribed_task",
     "random_orthogonal",
     "random_regression",
