@@ -25,10 +25,10 @@ from simulate.tasks import (
 from simulate.train import Trajectory, steps_for_times, train
 
 __all__ = [
+    "OPTIMIZERS",
     "AbstractNetwork",
     "ContinualTrajectory",
     "DeepLinear",
-    "OPTIMIZERS",
     "Optimizer",
     "Task",
     "TaskTensors",
