@@ -379,7 +379,7 @@ def _optimizer_loop(
     loss_prev = loss_0
     for k in range(n_steps + 1):
         if watch and k and k % LOSS_WINDOW == 0:
-            loss_prev = _check_window(objective(), loss_prev, loss_0, k, eta)
+            loss_prev = _check_window(objective(), loss_prev, loss_0, k, eta, what="L + (λ/2)Σ‖W_l‖²")
         if k == record_steps[j]:
             for buf, w in zip(record, W, strict=True):
                 buf[j].copy_(w)
@@ -398,15 +398,16 @@ def _optimizer_loop(
 
 
 def _check_window(
-    loss_now: torch.Tensor, loss_prev: torch.Tensor, loss_0: torch.Tensor, k: int, eta: float
+    loss_now: torch.Tensor, loss_prev: torch.Tensor, loss_0: torch.Tensor, k: int, eta: float, what: str = "loss"
 ) -> torch.Tensor:
-    """Raise if any network's loss rose over the last window (tolerances at LOSS_RTOL); return the new reference."""
+    """Raise if any network's loss (or the ``what`` watched) rose over the last window (tolerances at LOSS_RTOL);
+    return the new reference."""
     rose = loss_now > loss_prev * (1 + LOSS_RTOL) + LOSS_ATOL_REL_INITIAL * loss_0
     if not bool(torch.all(torch.isfinite(loss_now))) or bool(torch.any(rose)):
         b = int(torch.nonzero(rose | ~torch.isfinite(loss_now))[0, 0])
         raise FloatingPointError(
-            f"GD is unstable at eta = {eta!r}: the loss of network {b} rose from {float(loss_prev[b]):.6g} to "
-            f"{float(loss_now[b]):.6g} over steps {k - LOSS_WINDOW}..{k} (stable GD never increases the loss, so η "
+            f"GD is unstable at eta = {eta!r}: the {what} of network {b} rose from {float(loss_prev[b]):.6g} to "
+            f"{float(loss_now[b]):.6g} over steps {k - LOSS_WINDOW}..{k} (stable GD never increases the {what}, so η "
             "exceeds 2/λ_max of the loss Hessian along the path). Fix: reduce eta or the init scale, or pass "
             "allow_unstable=True to study edge-of-stability dynamics on purpose."
         )
