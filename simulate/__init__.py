@@ -18,6 +18,7 @@ from simulate.init import (
     zero_balanced_init,
 )
 from simulate.networks import AbstractNetwork, DeepLinear, TaskTensors, TwoLayer
+from simulate.optim import OPTIMIZERS, Optimizer, minibatch_indices
 from simulate.tasks import (
     Task,
     living_kingdom,
@@ -31,9 +32,11 @@ from simulate.tasks import (
 from simulate.train import Trajectory, steps_for_times, train
 
 __all__ = [
+    "OPTIMIZERS",
     "AbstractNetwork",
     "ContinualTrajectory",
     "DeepLinear",
+    "Optimizer",
     "Task",
     "TaskTensors",
     "Trajectory",
@@ -44,6 +47,7 @@ __all__ = [
     "gaussian_init",
     "lambda_balanced_init",
     "living_kingdom",
+    "minibatch_indices",
     "prescribed_task",
     "random_orthogonal",
     "random_regression",

@@ -1,8 +1,10 @@
-"""Full-batch gradient descent for batches of networks, recorded at requested times t/τ.
+"""Gradient descent (and other optimizers) for batches of networks, recorded at requested times t/τ.
 
 GD step k is at t/τ = kη (LAWS.md §0): ``times`` are given in units of τ and must be multiples of η.
-The loop does one batched gradient evaluation and an in-place update per step; recording is a copy into a
-preallocated buffer at the requested steps, and losses are evaluated after the loop in one batched call.
+The plain-GD loop does one batched gradient evaluation and an in-place update per step; recording is a copy into
+a preallocated buffer at the requested steps, and losses are evaluated after the loop in one batched call.
+Other optimizers (`simulate.optim.Optimizer`: SGD, momentum, Adam, weight decay) run `torch.optim` on the same
+hand-written gradients, with the same recording; their time convention is stated in `simulate.optim`.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import pandas as pd
 import torch
 
 from simulate.networks import AbstractNetwork, DeepLinear, TaskTensors
+from simulate.optim import Optimizer, minibatch, minibatch_indices
 from simulate.tasks import Task
 from theory.stability import max_stable_eta
 
-__all__ = ["Trajectory", "stability_bound", "steps_for_times", "train"]
+__all__ = ["GD", "Trajectory", "stability_bound", "steps_for_times", "train"]
+
+GD = Optimizer()  # full-batch gradient descent, W ← W − η∇L: the default
 
 # Loss-window instability detection (networks without a closed-form bound). Stable GD never increases the loss
 # (descent lemma: L(k+1) ≤ L(k) − η(1 − ηλ/2)‖∇L‖² while η < 2/λ along the step), so an increase over a window
@@ -127,7 +132,9 @@ def _weights_to_tensors(
 class Trajectory:
     """Weights of every network at the recorded times.
 
-    ``t`` has shape (T,) in units of τ; ``weights[l]`` has shape (T, batch, out, in); ``loss`` (T, batch).
+    ``t`` has shape (T,) in units of τ (step k at kη, whatever the optimizer); ``weights[l]`` has shape
+    (T, batch, out, in); ``loss`` (T, batch) is the full-batch data loss (without any weight-decay term);
+    ``optimizer`` is the one that trained them.
     """
 
     network: AbstractNetwork
@@ -136,6 +143,7 @@ class Trajectory:
     t: np.ndarray
     weights: tuple[np.ndarray, ...]
     loss: np.ndarray
+    optimizer: Optimizer = GD
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -239,17 +247,24 @@ def train(
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float64,
     allow_unstable: bool = False,
+    optimizer: Optimizer = GD,
 ) -> Trajectory:
-    """Full-batch GD from ``weights0`` on ``task``, recorded at ``times`` (t/τ, multiples of ``eta``).
+    """Train from ``weights0`` on ``task`` with ``optimizer`` (default: full-batch GD), recorded at ``times``
+    (t/τ, multiples of ``eta``; step k is at kη for every optimizer — see `simulate.optim` for what that time
+    means beyond GD). Each network of the batch has its own optimizer state (torch.optim's state is elementwise).
 
-    Step-size safety, unless ``allow_unstable=True`` (edge-of-stability studies):
+    Step-size safety for plain GD (no momentum, no weight decay), unless ``allow_unstable=True``:
 
     - where a closed-form bound exists (`stability_bound`: linear networks), ``eta`` at or beyond it is refused
       with a ValueError giving the bound, since GD then cannot converge to the target;
     - elsewhere (nonlinear networks, deep linear ones on non-whitened inputs) the loss is evaluated every
       ``LOSS_WINDOW`` steps, and a loss that rose over a window raises FloatingPointError naming the step.
 
-    NaN or inf anywhere raises FloatingPointError in either case.
+    Full-batch GD with weight decay λ (no momentum) is GD on L + (λ/2)Σ‖W_l‖², which stable steps never raise: the
+    loss-window watch runs on that objective (the bounds of `stability_bound` are for λ = 0, so none is refused).
+    SGD, momentum and Adam get neither check (their loss is not monotone even when they are stable), and
+    ``allow_unstable=True`` is refused for them as meaningless. NaN or inf anywhere raises FloatingPointError in
+    every case.
 
     >>> from simulate import DeepLinear, prescribed_task, decoupled_init
     >>> task = prescribed_task([2.0], Ni=1, No=1, seed=0)
@@ -257,14 +272,30 @@ def train(
     >>> traj = train(DeepLinear((1, 1, 1)), W, task, eta=0.01, times=[0.0, 5.0])
     >>> round(float(traj.mode_strengths()[-1, 0, 0]), 3)
     2.0
+    >>> traj = train(DeepLinear((1, 1, 1)), W, task, eta=0.01, times=[0.0, 5.0], optimizer=Optimizer("adam"))
+    >>> traj.optimizer.torch_name
+    'Adam'
     """
     network.check_task(task)
     steps = steps_for_times(times, eta)
     if not isinstance(allow_unstable, bool):
         raise TypeError(f"allow_unstable must be True or False, got {allow_unstable!r}")
-    if not allow_unstable:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a simulate.Optimizer (e.g. Optimizer('adam')), got {optimizer!r}")
+    if allow_unstable and not optimizer.is_descent:
+        raise ValueError(
+            f"allow_unstable=True switches off GD's step-size checks, and optimizer {optimizer} has none (its loss "
+            "is not monotone even when stable; only NaN/inf detection applies, always). Fix: drop allow_unstable."
+        )
+    if optimizer.batch_size is not None and optimizer.batch_size > task.P:
+        raise ValueError(f"batch_size {optimizer.batch_size} exceeds the task's {task.P} items; use ≤ {task.P}")
+    if not allow_unstable and optimizer.is_plain_gd:
         _refuse_unstable(network, task, eta)
-    watch = not allow_unstable and stability_bound(network, task) is None
+    watch = (
+        not allow_unstable
+        and optimizer.is_descent
+        and (optimizer.weight_decay > 0 or stability_bound(network, task) is None)
+    )
     dev = _device(device)
     if dtype not in (torch.float64, torch.float32):
         raise ValueError(f"dtype must be torch.float64 or torch.float32, got {dtype}")
@@ -273,43 +304,110 @@ def train(
     record = [torch.empty((len(steps), *w.shape), dtype=dtype, device=dev) for w in W]
     n_steps = int(steps[-1])
     record_steps = [int(k) for k in steps]  # Python ints: the per-step comparison stays a cheap int compare
-    j = 0
     with torch.no_grad():
-        loss_0 = network.loss(W, data) if watch else None
-        loss_prev = loss_0
-        for k in range(n_steps + 1):
-            if watch and k and k % LOSS_WINDOW == 0:
-                loss_prev = _check_window(network.loss(W, data), loss_prev, loss_0, k, eta)
-            if k == record_steps[j]:
-                for buf, w in zip(record, W, strict=True):
-                    buf[j].copy_(w)
-                j += 1
-                if k == n_steps:
-                    break
-            for w, g in zip(W, network.grads(W, data), strict=True):
-                w.add_(g, alpha=-eta)
+        if optimizer.is_plain_gd:
+            _gd_loop(network, W, data, eta, n_steps, record_steps, record, watch)
+        else:
+            _optimizer_loop(network, W, data, eta, n_steps, record_steps, record, watch, optimizer)
         flat = [r.reshape(-1, *r.shape[2:]) for r in record]
         loss = network.loss(flat, data).reshape(len(steps), -1)
     weights = tuple(r.cpu().to(torch.float64).numpy() for r in record)
     loss_np = loss.cpu().to(torch.float64).numpy()
     if not (np.all(np.isfinite(loss_np)) and all(np.all(np.isfinite(w)) for w in weights)):
-        raise FloatingPointError(
-            f"training diverged (NaN or inf) with eta = {eta}: GD is stable only for η < 2/λ_max of the loss "
-            "Hessian; reduce eta or the init scale"
+        why = (
+            "GD is stable only for η < 2/λ_max of the loss Hessian; reduce eta or the init scale"
+            if optimizer.is_descent
+            else f"reduce eta or the init scale ({optimizer} has no closed-form stability bound)"
         )
-    return Trajectory(network, task, float(eta), np.asarray(times, dtype=np.float64), weights, loss_np)
+        raise FloatingPointError(f"training diverged (NaN or inf) with eta = {eta}: {why}")
+    return Trajectory(network, task, float(eta), np.asarray(times, dtype=np.float64), weights, loss_np, optimizer)
+
+
+def _gd_loop(
+    network: AbstractNetwork,
+    W: list[torch.Tensor],
+    data: TaskTensors,
+    eta: float,
+    n_steps: int,
+    record_steps: list[int],
+    record: list[torch.Tensor],
+    watch: bool,
+) -> None:
+    """Plain full-batch GD, W ← W − η∇L in place: the default path, kept minimal for throughput."""
+    j = 0
+    loss_0 = network.loss(W, data) if watch else None
+    loss_prev = loss_0
+    for k in range(n_steps + 1):
+        if watch and k and k % LOSS_WINDOW == 0:
+            loss_prev = _check_window(network.loss(W, data), loss_prev, loss_0, k, eta)
+        if k == record_steps[j]:
+            for buf, w in zip(record, W, strict=True):
+                buf[j].copy_(w)
+            j += 1
+            if k == n_steps:
+                break
+        for w, g in zip(W, network.grads(W, data), strict=True):
+            w.add_(g, alpha=-eta)
+
+
+def _optimizer_loop(
+    network: AbstractNetwork,
+    W: list[torch.Tensor],
+    data: TaskTensors,
+    eta: float,
+    n_steps: int,
+    record_steps: list[int],
+    record: list[torch.Tensor],
+    watch: bool,
+    optimizer: Optimizer,
+) -> None:
+    """`torch.optim` on the hand-written gradients: p.grad = ∂L/∂W (of the step's minibatch), then opt.step()."""
+    opt = optimizer.build(W, eta)
+    shrink = 1.0 - eta * optimizer.decay_before_step  # SGD's decoupled decay W ← (1 − ηλ)W (1 when none)
+    wd = optimizer.weight_decay
+
+    def objective() -> torch.Tensor:  # what full-batch GD with decay descends: L + (λ/2)Σ‖W_l‖²
+        return network.loss(W, data) + 0.5 * wd * sum((w * w).sum(dim=(-2, -1)) for w in W)
+
+    draws = (
+        minibatch_indices(int(data.X.shape[1]), optimizer.batch_size, optimizer.seed)
+        if optimizer.batch_size is not None
+        else None
+    )
+    j = 0
+    loss_0 = objective() if watch else None
+    loss_prev = loss_0
+    for k in range(n_steps + 1):
+        if watch and k and k % LOSS_WINDOW == 0:
+            loss_prev = _check_window(objective(), loss_prev, loss_0, k, eta, what="L + (λ/2)Σ‖W_l‖²")
+        if k == record_steps[j]:
+            for buf, w in zip(record, W, strict=True):
+                buf[j].copy_(w)
+            j += 1
+            if k == n_steps:
+                break
+        step_data = data if draws is None else minibatch(data, torch.from_numpy(next(draws)).to(data.X.device))
+        grads = network.grads(W, step_data)
+        for w, g in zip(W, grads, strict=True):
+            if shrink != 1.0:
+                w.mul_(shrink)
+            w.grad = g
+        opt.step()
+    for w in W:
+        w.grad = None
 
 
 def _check_window(
-    loss_now: torch.Tensor, loss_prev: torch.Tensor, loss_0: torch.Tensor, k: int, eta: float
+    loss_now: torch.Tensor, loss_prev: torch.Tensor, loss_0: torch.Tensor, k: int, eta: float, what: str = "loss"
 ) -> torch.Tensor:
-    """Raise if any network's loss rose over the last window (tolerances at LOSS_RTOL); return the new reference."""
+    """Raise if any network's loss (or the ``what`` watched) rose over the last window (tolerances at LOSS_RTOL);
+    return the new reference."""
     rose = loss_now > loss_prev * (1 + LOSS_RTOL) + LOSS_ATOL_REL_INITIAL * loss_0
     if not bool(torch.all(torch.isfinite(loss_now))) or bool(torch.any(rose)):
         b = int(torch.nonzero(rose | ~torch.isfinite(loss_now))[0, 0])
         raise FloatingPointError(
-            f"GD is unstable at eta = {eta!r}: the loss of network {b} rose from {float(loss_prev[b]):.6g} to "
-            f"{float(loss_now[b]):.6g} over steps {k - LOSS_WINDOW}..{k} (stable GD never increases the loss, so η "
+            f"GD is unstable at eta = {eta!r}: the {what} of network {b} rose from {float(loss_prev[b]):.6g} to "
+            f"{float(loss_now[b]):.6g} over steps {k - LOSS_WINDOW}..{k} (stable GD never increases the {what}, so η "
             "exceeds 2/λ_max of the loss Hessian along the path). Fix: reduce eta or the init scale, or pass "
             "allow_unstable=True to study edge-of-stability dynamics on purpose."
         )

@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from theory import balance, decoupling, forgetting, lambda_balanced, modes, regression, riccati, riccati_fukumizu
+from theory import (
+    balance,
+    decoupling,
+    forgetting,
+    lambda_balanced,
+    modes,
+    regression,
+    riccati,
+    riccati_fukumizu,
+    weight_decay,
+)
 from theory.law import Assumption, AssumptionError, Law
 from theory.parse import ExpressionSyntaxError, parse_expression
 
@@ -29,7 +39,15 @@ def _collect(*modules: object) -> Mapping[str, Law]:
 
 
 LAWS: Mapping[str, Law] = _collect(
-    modes, forgetting, balance, regression, riccati, riccati_fukumizu, decoupling, lambda_balanced
+    modes,
+    forgetting,
+    balance,
+    regression,
+    riccati,
+    riccati_fukumizu,
+    decoupling,
+    lambda_balanced,
+    weight_decay,
 )
 
 

@@ -202,6 +202,7 @@ def _load() -> Mapping[str, Mapping[str, Callable[[int], Check]]]:
         regression,
         riccati,
         riccati_continual,
+        weight_decay,
     )
 
     return MappingProxyType({k: MappingProxyType(v) for k, v in sorted(_REGISTRY.items())})
