@@ -136,8 +136,10 @@ def decoupled_init(
     if np.any(u <= 0):
         raise ValueError(f"mode strengths u0 must be > 0 (u = 0 is a fixed point of the dynamics), got {u}")
     delta = _mode_scalars(imbalance, r, "imbalance")
-    # a² − b² = δ and ab = u  ⇒  a² = (δ + √(δ² + 4u²))/2
-    a = np.sqrt((delta + np.sqrt(delta**2 + 4 * u**2)) / 2)
+    # a² − b² = δ and ab = u  ⇒  a² = (δ + √(δ² + 4u²))/2, which cancels for δ ≪ −u (a² → u²/|δ| is the difference
+    # of two numbers of size |δ|); there the equal form 2u²/(√(δ² + 4u²) − δ) keeps every digit
+    root = np.sqrt(delta**2 + 4 * u**2)
+    a = np.sqrt(np.where(delta >= 0, (delta + root) / 2, 2 * u**2 / (root - delta)))
     b = u / a
     rng = _rng(seed)
     W1 = np.empty((batch, Nh, task.Ni))

@@ -267,3 +267,16 @@ def test_mode_velocity_is_logistic_rhs_for_balanced_decoupled():
     f = traj.mode_frame()
     # balanced at t = 0 exactly; at t = 1 the O(η²)-per-step imbalance δ changes a² + b² by δ²/(4u): ≪ 1e-8
     np.testing.assert_allclose(f.du_dt, 2 * f.u * (f.s - f.u), rtol=1e-8)
+
+
+def test_decoupled_init_keeps_every_digit_of_a_large_negative_imbalance():
+    # a² = u²/|δ| to first order when δ ≪ −u: the form (δ + √(δ² + 4u²))/2 cancels to ~1e-9 relative at δ = −100,
+    # u = 0.05 (two numbers of size 100 whose difference is 2.5e-5); the exact a² is 2u²/(√(δ² + 4u²) − δ)
+    task = prescribed_task([1.0], 1, 1, seed=0)
+    u, delta = 0.05, -100.0
+    W1, W2 = decoupled_init(task, Nh=1, u0=u, imbalance=delta, seed=0)
+    a2, b2 = W1[0, 0, 0] ** 2, W2[0, 0, 0] ** 2
+    exact = 2 * u**2 / (np.sqrt(delta**2 + 4 * u**2) - delta)
+    np.testing.assert_allclose(a2, exact, rtol=1e-14)
+    np.testing.assert_allclose((a2 - b2) / abs(delta), -1.0, rtol=1e-14)
+    np.testing.assert_allclose(abs(W1[0, 0, 0] * W2[0, 0, 0]), u, rtol=1e-14)
