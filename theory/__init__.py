@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from theory import balance, decoupling, forgetting, modes, regression, riccati, riccati_fukumizu
+from theory import balance, decoupling, forgetting, lazy_rich, modes, regression, riccati, riccati_fukumizu
 from theory.law import Assumption, AssumptionError, Law
 from theory.parse import ExpressionSyntaxError, parse_expression
 
@@ -28,7 +28,9 @@ def _collect(*modules: object) -> Mapping[str, Law]:
     return MappingProxyType(dict(sorted(laws.items())))
 
 
-LAWS: Mapping[str, Law] = _collect(modes, forgetting, balance, regression, riccati, riccati_fukumizu, decoupling)
+LAWS: Mapping[str, Law] = _collect(
+    modes, forgetting, balance, regression, riccati, riccati_fukumizu, decoupling, lazy_rich
+)
 
 
 def get_law(name: str) -> Law:

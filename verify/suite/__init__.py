@@ -193,7 +193,7 @@ def richardson_text(result: Any, coeff: float, scale: float, name: str = "s") ->
 
 
 def _load() -> Mapping[str, Mapping[str, Callable[[int], Check]]]:
-    from verify.suite import balance, decoupling, forgetting, modes, regression, riccati, riccati_continual  # noqa: F401  (registers the checks)
+    from verify.suite import balance, decoupling, forgetting, lazy_rich, modes, regression, riccati, riccati_continual  # noqa: F401  (registers the checks)
 
     return MappingProxyType({k: MappingProxyType(v) for k, v in sorted(_REGISTRY.items())})
 
