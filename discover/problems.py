@@ -358,6 +358,7 @@ def _problems() -> dict[str, Problem]:
             make_data=_lambda_rhs_data,
             options={"operon": defaults},
             description="τ du/dt = √(λ² + 4u²)(s − u) from (u, s, λ) on λ-balanced decoupled two-layer networks (τ = 1)",
+            slow=True,  # Budget.quick() at seed 0 finds it in 61 s (one core): over the 60 s of a fast test
         ),
         Problem(
             name="depth3_mode_rhs",
