@@ -151,6 +151,44 @@ def _logistic_rhs_data(seed: int) -> pd.DataFrame:
     return _subsample(frame, 300, seed)
 
 
+def _lambda_rhs_data(seed: int) -> pd.DataFrame:
+    """(u, s, lam) → du_dt for λ-balanced scalar modes: 3 decoupled two-layer networks of 8 modes each, s ~ U(0.5, 2),
+    λ = b² − a² ~ U(−3, 3) per mode, u0 ~ U(0.01, 0.3)·s, GD at η = 0.01 to t = 6. The flow velocity at each GD state
+    (`Trajectory.mode_velocities`) is the target, and λ is measured at that state (‖W2ᵀũ‖² − ‖W1ṽ‖²): GD drifts
+    it by O(η²) per step (LAWS.md §8), so the row's own λ is the one the law applies to. Plateau rows (|s − u| <
+    1e-3·s) are dropped; 300 rows are kept."""
+    from simulate import DeepLinear, decoupled_init, prescribed_task, train
+
+    rng = np.random.default_rng(seed)
+    r, eta = 8, 0.01
+    frames = []
+    for k in range(3):
+        s = np.sort(rng.uniform(0.5, 2.0, r))[::-1]
+        lam = rng.uniform(-3.0, 3.0, r)
+        u0 = rng.uniform(0.01, 0.3, r) * s
+        task = prescribed_task(list(s), Ni=r, No=r, seed=seed + k)
+        W = decoupled_init(task, Nh=r, u0=list(u0), imbalance=list(-lam), seed=seed + k)  # its imbalance is a² − b²
+        times = np.arange(0, round(6.0 / eta) + 1, round(0.05 / eta)) * eta
+        traj = train(DeepLinear((r, r, r)), W, task, eta=eta, times=times)
+        U, _, V = task.svd()
+        a2 = np.einsum("tbia->tba", np.einsum("tbij,ja->tbia", traj.weights[0], V) ** 2)
+        b2 = np.einsum("tbja->tba", np.einsum("tbij,ia->tbja", traj.weights[1], U) ** 2)
+        u = traj.mode_strengths()[:, 0]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "u": u.ravel(),
+                    "s": np.broadcast_to(s, u.shape).ravel(),
+                    "lam": (b2 - a2)[:, 0].ravel(),
+                    "du_dt": traj.mode_velocities()[:, 0].ravel(),
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame[np.abs(frame.s - frame.u) > 1e-3 * frame.s]
+    return _subsample(frame, 300, seed)
+
+
 def _depth3_rhs_data(seed: int) -> pd.DataFrame:
     frame = _mode_runs(3, seed, eta=0.01, horizon=12.0, u0s=(3e-2, 1e-1))
     frame = frame[np.abs(frame.s - frame.u) > 1e-3 * frame.s]
@@ -310,6 +348,17 @@ def _problems() -> dict[str, Problem]:
                 "(time column t): the ODE route finds du/dt by sparse regression and its solution by dsolve"
             ),
             slow=True,
+        ),
+        Problem(
+            name="lambda_mode_rhs",
+            law="lambda_mode",
+            target="du_dt",
+            features=("u", "s", "lam"),
+            reference=_plain(get_law("lambda_mode").targets["rhs"], tau=1),
+            make_data=_lambda_rhs_data,
+            options={"operon": defaults},
+            description="τ du/dt = √(λ² + 4u²)(s − u) from (u, s, λ) on λ-balanced decoupled two-layer networks (τ = 1)",
+            slow=True,  # Budget.quick() at seed 0 finds it in 61 s (one core): over the 60 s of a fast test
         ),
         Problem(
             name="depth3_mode_rhs",

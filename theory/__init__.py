@@ -15,6 +15,7 @@ from theory import (
     decoupling,
     forgetting,
     lambda_balanced,
+    lazy_rich,
     modes,
     regression,
     riccati,
@@ -48,6 +49,7 @@ LAWS: Mapping[str, Law] = _collect(
     decoupling,
     lambda_balanced,
     weight_decay,
+    lazy_rich,
 )
 
 

@@ -198,6 +198,7 @@ def _load() -> Mapping[str, Mapping[str, Callable[[int], Check]]]:
         decoupling,
         forgetting,
         lambda_balanced,
+        lazy_rich,
         modes,
         regression,
         riccati,
