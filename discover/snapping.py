@@ -328,7 +328,8 @@ def _normal_forms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
     expanded = _expand(expr)
     forms = [expanded]
     if expanded.has(sp.Float):
-        rewritten = _monic(_expand(expanded.replace(sp.log, _split_log)))
+        split = expanded.replace(sp.log, _split_log).replace(_is_fractional_power_of_sum, _split_power)
+        rewritten = _monic(_expand(split))
     else:
         try:
             # deep: the arguments of functions too, so that log(a/D + b/D − c/D), as a rational fit mapped back
@@ -387,6 +388,30 @@ def _split_log(argument: sp.Expr) -> sp.Expr:
     if isinstance(scale, sp.Float) and scale > 0 and rest != 1:
         return sp.log(scale) + sp.log(rest)
     return sp.log(argument)
+
+
+def _is_fractional_power_of_sum(expr: sp.Basic) -> bool:
+    return bool(expr.is_Pow and expr.base.is_Add and expr.exp.is_Rational and not expr.exp.is_Integer)
+
+
+def _split_power(power: sp.Pow) -> sp.Expr:
+    """``(c·p)^q = c^q·p^q`` for the positive float content ``c`` of a sum raised to a fractional power (`_content`),
+    else the power unchanged.
+
+    The identity holds for every ``p`` when c > 0 (principal branch), so the value does not change. An engine's
+    ``k·sqrt(a·x² + b·y²)`` has three constants where two suffice (k√a and b/a): split, the scale joins the
+    constant in front, where it can snap with it, and the sum keeps only its coefficient ratios.
+
+    >>> x, y = sp.symbols("x y")
+    >>> _split_power(sp.sqrt(28.0 * x**2 + 112.0 * y**2))
+    10.5830052442584*sqrt(0.25*x**2 + y**2)
+    >>> _split_power(sp.sqrt(-2.0 * x + 1))  # c < 0: (c·p)^q ≠ c^q·p^q on the principal branch
+    sqrt(1 - 2.0*x)
+    """
+    scale, rest = _content(power.base)
+    if isinstance(scale, sp.Float) and scale > 0 and rest != power.base:
+        return scale**power.exp * rest**power.exp
+    return power
 
 
 def _content(expr: sp.Expr) -> tuple[sp.Number, sp.Expr]:

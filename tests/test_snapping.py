@@ -168,3 +168,18 @@ def test_snapping_never_produces_infinite_constants():
     snapped = snap(expr, X, X[:, 0] + np.log(1e-3 * X[:, 0]), ["x"])
     assert not snapped.has(sp.zoo, sp.nan, sp.oo)
     assert mse(snapped, X, X[:, 0] + np.log(1e-3 * X[:, 0]), ["x"]) < 1e-20
+
+
+def test_a_scale_inside_a_square_root_joins_the_constant_in_front_and_snaps():
+    # the λ-mode rate √(λ² + 4u²)(s − u) as Operon returned it (lambda_mode_rhs, seed 0): k·√(a·λ² + b·u²)·(s − u)
+    # carries three constants where the law has one ratio; k√b = 2 and a/b = 1/4 snap once the scale is pulled out
+    s, u, lam = sp.symbols("s u lam", real=True)
+    root = sp.sqrt(28.0422078928114 * lam**2 + 112.168831571252 * u**2)
+    found = 0.188839959089119 * (s * root - u * root)
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(0.01, 3, 200), rng.uniform(0.5, 3, 200), rng.uniform(-3, 3, 200)])
+    law = sp.sqrt(lam**2 + 4 * u**2) * (s - u)
+    y = np.sqrt(X[:, 2] ** 2 + 4 * X[:, 0] ** 2) * (X[:, 1] - X[:, 0])
+    snapped = snap(found, X, y, ["u", "s", "lam"])
+    assert not snapped.has(sp.Float), snapped
+    assert sp.simplify(snapped - law) == 0
