@@ -140,6 +140,25 @@ def test_figure_names_say_what_the_curves_are():
     assert figure_name("x", numerics) == "x_theory_vs_numerics.png"
 
 
+def test_every_further_check_with_curves_gets_a_figure_named_for_the_check():
+    t = np.linspace(0, 1, 5)
+    trajectory = Curves("trajectory", "t", "u", (("GD", t, t[:, None]),), (t, t[:, None]))
+    kernel = Curves("kernel", "t", "S", (("GD", t, t[:, None]),), (t, t[:, None]))
+    numerics = Curves("numerics", "t", "u", (("eq. 15", t, t),), (t, t), source="numerics")
+    checks = [
+        _check("gd", curves=trajectory),
+        _check("closed_form", curves=numerics),
+        _check("kernel_distance", curves=kernel),
+    ]
+    figures = figures_for("law", checks)
+    assert [name for name, _, _ in figures] == [
+        "law_theory_vs_simulation.png",
+        "law_theory_vs_numerics.png",
+        "law_kernel_distance.png",
+    ]
+    assert [caption for _, caption, _ in figures] == ["trajectory", "numerics", "kernel"]
+
+
 def test_logistic_mode_evidence_labels_each_curve_by_s():
     from verify.suite import run_check
 

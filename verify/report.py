@@ -130,16 +130,21 @@ def figures_for(law_name: str, checks: Sequence[Check]) -> list[tuple[str, str, 
 
     ``<law>_theory_vs_simulation.png`` shows GD runs (`curves_for`); ``<law>_theory_vs_numerics.png`` the first
     explicit curves of numerics (a closed form or a numerical solution that no training produced), so that a
-    figure's name says what it holds; ``<law>_error_vs_eta.png`` comes from the first agreement that fitted an
-    order.
+    figure's name says what it holds; the explicit curves of any other check go to ``<law>_<check>.png``;
+    ``<law>_error_vs_eta.png`` comes from the first agreement that fitted an order.
     """
     out: list[tuple[str, str, Callable[[], bytes]]] = []
     shown = [curves_for(law_name, checks)]
-    explicit = [c.evidence["curves"] for c in checks if c.evidence.get("curves") is not None]
-    shown.append(next((c for c in explicit if c.source == "numerics"), None))
+    explicit = [(c.name, c.evidence["curves"]) for c in checks if c.evidence.get("curves") is not None]
+    shown.append(next((curves for _, curves in explicit if curves.source == "numerics"), None))
     for curves in shown:
         if curves is not None:
             out.append((figure_name(law_name, curves), curves.title, lambda c=curves: theory_vs_simulation_png(c)))
+    # every further check's curves get a figure of their own, named for the check (a law's second measurement,
+    # e.g. the kernel distance beside the trajectory, would otherwise be computed and never shown)
+    for name, curves in explicit:
+        if not any(curves is c for c in shown):
+            out.append((f"{law_name}_{name}.png", curves.title, lambda c=curves: theory_vs_simulation_png(c)))
     ordered = [(c, c.evidence["agreement"]) for c in checks if "agreement" in c.evidence]
     ordered = [(c, a) for c, a in ordered if a.order is not None]
     if ordered:
