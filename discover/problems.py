@@ -312,6 +312,41 @@ def _balance_data(seed: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+# -- forgetting of an overparameterised learner ----------------------------------------------------------------
+
+
+def _overparameterized_data(seed: int) -> pd.DataFrame:
+    """Mean forgetting F of a minimum-norm linear learner after two tasks (theory.overparameterized) over a sweep
+    of r = n/p (p = 50, n = 5 … 45) and teacher cosine s ∈ [−1, 1] (9 values): 81 cells, each a Monte Carlo mean
+    of Gaussian draws to a fixed precision — a pilot of `_PILOT` draws estimates the cell's standard deviation σ,
+    and the cell gets max(pilot, ⌈(σ/`_TARGET_SE`)²⌉) draws, so every mean carries noise of standard error
+    ≈ 0.01 (the per-draw σ ranges from 0.02 to 0.4 over the grid, so equal draw counts would make the noise 20×
+    larger in one corner than another; discover()'s floor assumes one noise variance). The law is the noise-free
+    expectation r(1 − 2s + r)."""
+    from theory.overparameterized import min_norm_forgetting
+
+    rng = np.random.default_rng(seed)
+    p = 50
+    rows = []
+    for n in range(5, 50, 5):
+        for s in np.linspace(-1.0, 1.0, 9):
+            w1, w2 = np.zeros(p), np.zeros(p)
+            w1[0], w2[0], w2[1] = 1.0, s, np.sqrt(max(0.0, 1.0 - s * s))
+
+            def draw(k: int, n: int = n, w1: np.ndarray = w1, w2: np.ndarray = w2) -> np.ndarray:
+                return min_norm_forgetting(rng.normal(size=(k, n, p)), rng.normal(size=(k, n, p)), w1, w2)
+
+            pilot = draw(_PILOT)
+            extra = max(0, int(np.ceil((pilot.std(ddof=1) / _TARGET_SE) ** 2)) - _PILOT)
+            values = np.concatenate([pilot, draw(extra)]) if extra else pilot
+            rows.append({"r": n / p, "s": s, "F": float(values.mean())})
+    return pd.DataFrame(rows)
+
+
+_PILOT = 64
+_TARGET_SE = 0.01
+
+
 # -- registry -------------------------------------------------------------------------------------------------
 
 
@@ -320,7 +355,7 @@ def _problems() -> dict[str, Problem]:
     from theory.modes import depth_mode
 
     logistic = get_law("logistic_mode")
-    d, c, a, b = (sp.Symbol(n, real=True) for n in ("d", "c", "a", "b"))
+    d, c, a, b, r_, s_ = (sp.Symbol(n, real=True) for n in ("d", "c", "a", "b", "r", "s"))
     # Operon runs with discover()'s defaults (operator escalation, transforms, restarts): a problem says what its
     # data are (a time column for trajectories), never which operators the answer needs.
     defaults: dict[str, Any] = {}
@@ -400,6 +435,19 @@ def _problems() -> dict[str, Problem]:
             ),
             slow=True,
             sampler=_peak_domain,
+        ),
+        Problem(
+            name="overparameterized_forgetting",
+            law="overparameterized_two_task_forgetting",
+            target="F",
+            features=("r", "s"),
+            reference=r_ * (1 - 2 * s_ + r_),
+            make_data=_overparameterized_data,
+            options={"operon": defaults, "sindy": {"library": ("poly", 2)}},
+            description=(
+                "mean forgetting of a minimum-norm linear learner after two tasks, from r = n/p and the teachers' "
+                "cosine s (Monte Carlo means to a standard error of ≈ 0.01 per cell: noisy)"
+            ),
         ),
         Problem(
             name="balance_conservation",

@@ -17,6 +17,7 @@ from theory import (
     lambda_balanced,
     lazy_rich,
     modes,
+    overparameterized,
     regression,
     riccati,
     riccati_fukumizu,
@@ -50,6 +51,7 @@ LAWS: Mapping[str, Law] = _collect(
     lambda_balanced,
     weight_decay,
     lazy_rich,
+    overparameterized,
 )
 
 

@@ -200,6 +200,7 @@ def _load() -> Mapping[str, Mapping[str, Callable[[int], Check]]]:
         lambda_balanced,
         lazy_rich,
         modes,
+        overparameterized,
         regression,
         riccati,
         riccati_continual,
