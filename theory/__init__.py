@@ -16,6 +16,7 @@ from theory import (
     forgetting,
     lambda_balanced,
     lazy_rich,
+    linear_forgetting,
     modes,
     overparameterized,
     regression,
@@ -52,6 +53,7 @@ LAWS: Mapping[str, Law] = _collect(
     weight_decay,
     lazy_rich,
     overparameterized,
+    linear_forgetting,
 )
 
 

@@ -199,6 +199,7 @@ def _load() -> Mapping[str, Mapping[str, Callable[[int], Check]]]:
         forgetting,
         lambda_balanced,
         lazy_rich,
+        linear_forgetting,
         modes,
         overparameterized,
         regression,
