@@ -13,6 +13,7 @@ from types import MappingProxyType
 from theory import (
     balance,
     decoupling,
+    diagonal,
     forgetting,
     lambda_balanced,
     lazy_rich,
@@ -54,6 +55,7 @@ LAWS: Mapping[str, Law] = _collect(
     lazy_rich,
     overparameterized,
     linear_forgetting,
+    diagonal,
 )
 
 

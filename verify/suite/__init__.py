@@ -196,6 +196,7 @@ def _load() -> Mapping[str, Mapping[str, Callable[[int], Check]]]:
     from verify.suite import (  # noqa: F401  (registers the checks)
         balance,
         decoupling,
+        diagonal,
         forgetting,
         lambda_balanced,
         lazy_rich,
