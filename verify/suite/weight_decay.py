@@ -19,6 +19,7 @@ from verify.agreement import agreement
 from verify.figures import Curves
 from verify.numbers import error_text
 from verify.suite import Fault, check
+from verify.suite.regression import _rank_deficient_task
 
 # Exact laws: the only error is float64 round-off. Each step rounds every entry of W (a product and a sum, ≲ 2ε
 # relative) and the projection W1Q_x adds ≈ d·ε·max|W| (d = 12); over K ≤ 2000 steps that grows at most linearly,
@@ -28,13 +29,6 @@ TOL = 1e-10
 # Summaries print residuals below this floor as "< 1e-12" (round-off digits differ between machines): a hundredth
 # of TOL and above the observed round-off (≤ 1.3e-13).
 FLOOR = 1e-12
-
-
-def _rank_deficient_task(seed: int, d: int = 12, r: int = 4, k: int = 6, n: int = 20) -> Task:
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(d, r)) @ rng.normal(size=(r, n))  # rank r < d: directions Q_x are never seen
-    A_star = rng.normal(size=(k, d))
-    return Task(X, A_star @ X, name=f"rank-{r} regression (d={d}, n={n}, seed={seed})")
 
 
 def _null_action(
