@@ -42,7 +42,7 @@ import sympy as sp
 
 from theory.law import Assumption, AssumptionError, Law
 
-__all__ = ["kernel_distance", "lambda_mode", "lambda_nu0", "single_neuron_delta"]
+__all__ = ["lambda_mode", "lambda_nu0", "neuron_kernel_distance", "single_neuron_delta"]
 
 t = sp.Symbol("t", nonnegative=True)
 tau = sp.Symbol("tau", positive=True)
@@ -178,10 +178,12 @@ single_neuron_delta = Law(
 )
 
 
-def kernel_distance(nu0_value: sp.Expr, nu_value: sp.Expr, s_value: sp.Expr = s, d_value: sp.Expr = d) -> sp.Expr:
+def neuron_kernel_distance(
+    nu0_value: sp.Expr, nu_value: sp.Expr, s_value: sp.Expr = s, d_value: sp.Expr = d
+) -> sp.Expr:
     """S = 1 − cos(K0, Kt) of the single neuron's NTK (module docstring), from q = ν²/s².
 
-    >>> kernel_distance(1, 1, 1, 3)
+    >>> neuron_kernel_distance(1, 1, 1, 3)
     0
     """
     q0, qt = nu0_value**2 / s_value**2, nu_value**2 / s_value**2

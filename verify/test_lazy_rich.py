@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from theory import AssumptionError, get_law
-from theory.lazy_rich import kernel_distance, lambda_nu0
+from theory.lazy_rich import lambda_nu0, neuron_kernel_distance
 from theory.lazy_rich import s as s_sym
 from verify.conftest import law_checks
 from verify.suite.lazy_rich import _lambda_init, _neuron_init, gd_error_constants
@@ -101,7 +101,7 @@ def test_neuron_init_and_kernel_form():
     Mt = 1.1**2 * np.outer(bhat, bhat) + 0.4**2 * np.eye(5)
     direct = 1 - np.sum(M0 * Mt) / (np.linalg.norm(M0) * np.linalg.norm(Mt))
     s = 2.0
-    closed = float(kernel_distance(s * 0.3 / 0.7, s * 1.1 / 0.4, s, 5))
+    closed = float(neuron_kernel_distance(s * 0.3 / 0.7, s * 1.1 / 0.4, s, 5))
     assert abs(direct - closed) < 1e-14
 
 

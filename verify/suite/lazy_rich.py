@@ -10,7 +10,7 @@ from scipy.integrate import solve_ivp
 
 from simulate import DeepLinear, prescribed_task, train
 from theory import get_law
-from theory.lazy_rich import kernel_distance
+from theory.lazy_rich import neuron_kernel_distance
 from theory.modes import logistic_mode
 from verify.agreement import agreement
 from verify.figures import Curves
@@ -348,7 +348,7 @@ def neuron_kernel(seed: int, fault: Fault) -> tuple[bool, str, dict]:
         gram_gap = max(gram_gap, float(np.max(np.abs(_cosine_distance(G[0], G) - S_sim[::200]))))
         closed = sp.lambdify(
             (sp.Symbol("n0"), sp.Symbol("n")),
-            fault.law(kernel_distance(sp.Symbol("n0"), sp.Symbol("n"), S_NEURON, D_IN)),
+            fault.law(neuron_kernel_distance(sp.Symbol("n0"), sp.Symbol("n"), S_NEURON, D_IN)),
         )  # a law fault scales the closed form S
         S_law = closed(nu[0, j], nu[:, j])
         worst = max(worst, float(np.max(np.abs(S_sim - S_law))))
