@@ -2,7 +2,7 @@
 
 >>> from theory import get_law
 >>> sorted(LAWS)[:3]
-['coupling_peak_time', 'decoupling_2x2', 'depth_mode']
+['coupling_peak_time', 'cyclic_forgetting_two_tasks', 'decoupling_2x2']
 """
 
 from __future__ import annotations

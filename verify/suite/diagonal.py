@@ -15,7 +15,7 @@ from verify.suite import Fault, check, identity
 LAW = "diagonal_implicit_bias"
 
 
-def symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
+def diagonal_symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     """q′(z) = arcsinh(z/2) (60-digit identity), q(z) = z²/4 − z⁴/192 + O(z⁶) (kernel limit: Q_α ≈ ‖w‖²/(4α²)),
     and q(z)/(z ln z) → 1 as z → ∞ (rich limit: Q_α/ln(1/α²) → ‖w‖₁)."""
     law = get_law(LAW)
@@ -33,7 +33,7 @@ def symbolic(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     return ok, summary, {}
 
 
-check(LAW, "derivative_and_limits", faults={"law": 1e-12})(symbolic)
+check(LAW, "derivative_and_limits", faults={"law": 1e-12})(diagonal_symbolic)
 
 ALPHAS = (0.03, 0.1, 0.3, 1.0, 3.0)
 STEPS = (0.08, 0.04)  # η·4·max(α², 1)·λ_max(XᵀX/n): the same fraction of the stability bound for every α

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
@@ -178,7 +176,6 @@ def _lambda_init(lam: float, u0: float) -> tuple[float, float]:
     return u0 / b, b
 
 
-@cache
 def _lambda_runs(eta: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """GD of DeepLinear((1, 1, 1)) for every λ in LAMS as one batch: (t (T,), u (T, len(LAMS)))."""
     task = prescribed_task([S_LAMBDA], Ni=1, No=1, seed=seed)
@@ -258,7 +255,6 @@ def _neuron_init(dl: float, n0: float, s: float) -> tuple[float, float]:
     return n0 * a / s, a
 
 
-@cache
 def _neuron_runs(eta: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """GD of DeepLinear((D_IN, 1, 1)) on a whitened task with ‖β*‖ = s, w0 ∥ β*: (t, ν (T, k), w (T, k, d), a (T, k))."""
     task = prescribed_task([S_NEURON], Ni=D_IN, No=1, seed=seed)
