@@ -110,6 +110,17 @@ def test_curves_are_checked():
         Curves("", "", "", (("a", t, np.zeros((3, 2))),), columns=("s = 1",))
     with pytest.raises(ValueError, match="lo < hi"):
         Window(1.0, 0.0, "claimed")
+    with pytest.raises(ValueError, match="errorbars needs one array per solid curve"):
+        Curves("", "", "", (("a", t, t),), errorbars=(np.zeros(4),))
+
+
+def test_errorbars_are_drawn():
+    t = np.linspace(0.0, 1.0, 4)
+    plain = theory_vs_simulation_png(Curves("mean", "α", "F", (("MC", t, t),), (t, t), markers=True))
+    barred = theory_vs_simulation_png(
+        Curves("mean", "α", "F", (("MC", t, t),), (t, t), markers=True, errorbars=(np.full(4, 0.2),))
+    )
+    assert barred.startswith(b"\x89PNG") and barred != plain
 
 
 def test_residuals_are_gd_minus_law_at_each_eta():

@@ -19,6 +19,7 @@ from theory import (
     lazy_rich,
     linear_forgetting,
     modes,
+    orthogonal_forgetting,
     overparameterized,
     regression,
     riccati,
@@ -55,6 +56,7 @@ LAWS: Mapping[str, Law] = _collect(
     lazy_rich,
     overparameterized,
     linear_forgetting,
+    orthogonal_forgetting,
     diagonal,
 )
 

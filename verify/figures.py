@@ -80,7 +80,8 @@ class Curves:
     drawn dashed on top; ``source`` says what the solid curves are (one of `SOURCES`); ``columns`` names the k
     columns (e.g. ``"s = 2"``), written beside each curve's end; ``residuals`` (label, t, simulated − theory)
     are drawn in a panel below; ``window`` shades where the law is claimed to hold; ``logy`` for quantities that
-    live at round-off; ``markers`` marks each solid curve's points (for a few measured points, not a trajectory).
+    live at round-off; ``markers`` marks each solid curve's points (for a few measured points, not a trajectory); ``errorbars`` gives,
+    per solid curve, the half-widths of its points' intervals (e.g. 2 standard errors of a Monte Carlo mean).
 
     >>> t = np.linspace(0, 1, 5)
     >>> c = Curves("title", "t", "u", (("GD", t, t[:, None]),), (t, t[:, None]), columns=("s = 1",))
@@ -101,8 +102,14 @@ class Curves:
     residual_label: str = "GD − law"
     window: Window | None = None
     markers: bool = False
+    errorbars: tuple[np.ndarray, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.errorbars and (
+            len(self.errorbars) != len(self.simulated)
+            or any(np.shape(e) != np.shape(v) for e, (_, _, v) in zip(self.errorbars, self.simulated, strict=False))
+        ):
+            raise ValueError("Curves.errorbars needs one array per solid curve, shaped like that curve's values")
         if self.source not in SOURCES:
             raise ValueError(f"Curves.source must be one of {SOURCES} (what the solid curves are), got {self.source!r}")
         if not self.simulated:
@@ -259,6 +266,9 @@ def theory_vs_simulation_png(curves: Curves) -> bytes:
             for j in range(v.shape[1]):
                 style = {"marker": "o", "ms": 7, "lw": 1.0} if curves.markers else {"lw": 3.0, "alpha": 0.45}
                 ax.plot(t, v[:, j], color=colours[i % len(colours)], label=label if j == 0 else None, **style)
+                if curves.errorbars:
+                    half = np.asarray(curves.errorbars[i]).reshape(len(t), -1)[:, j]
+                    ax.errorbar(t, v[:, j], yerr=half, fmt="none", ecolor=colours[i % len(colours)], capsize=3)
         if curves.theory is not None:
             t, values = curves.theory
             v = np.asarray(values).reshape(len(t), -1)

@@ -202,6 +202,7 @@ def _load() -> Mapping[str, Mapping[str, Callable[[int], Check]]]:
         lazy_rich,
         linear_forgetting,
         modes,
+        orthogonal_forgetting,
         overparameterized,
         regression,
         riccati,
