@@ -92,6 +92,8 @@ FUNCTIONS: Mapping[str, tuple[Callable[..., sp.Expr], int]] = MappingProxyType(
         "sign": (sp.sign, 1),
         "erf": (sp.erf, 1),
         "erfc": (sp.erfc, 1),
+        "Min": (sp.Min, 2),  # bounds such as T²·min(1/√k, d/k)
+        "Max": (sp.Max, 2),
     }
 )
 CONSTANTS: Mapping[str, sp.Expr] = MappingProxyType({"pi": sp.pi, "E": sp.E})

@@ -45,7 +45,27 @@ def test_the_law_is_not_the_one_with_cos_to_the_power_2k():
 def test_bad_inputs_are_refused():
     with pytest.raises(ValueError, match="cycles"):
         cyclic_projection_forgetting(np.eye(2)[:1], np.eye(2)[1:], np.ones(2), 0)
-    with pytest.raises(ValueError, match="need X1"):
+    with pytest.raises(ValueError, match="with one d"):
         cyclic_projection_forgetting(np.eye(2)[:1], np.eye(3)[1:], np.ones(2), 1)
     with pytest.raises(AssumptionError, match="principal angles"):
         get_law(LAW).check(theta=2.0)
+
+
+def test_worst_case_over_w_is_the_top_eigenvector_and_is_attained():
+    # three random tasks in R⁴: the λ_max formula bounds F for 200 random unit w* and is attained at its eigenvector
+    from simulate.tasks import random_orthogonal
+    from theory.linear_forgetting import cyclic_forgetting, worst_case_cyclic_forgetting
+
+    rng = np.random.default_rng(5)
+    Xs = [random_orthogonal(4, r, rng).T for r in (1, 2, 3)]
+    worst = worst_case_cyclic_forgetting(Xs, 3)
+    samples = rng.normal(size=(200, 4))
+    values = [cyclic_forgetting(Xs, w / np.linalg.norm(w), 3) for w in samples]
+    assert max(values) <= worst + 1e-14
+    cycle = np.eye(4)
+    for X in Xs:
+        cycle = (np.eye(4) - X.T @ X) @ cycle
+    B = np.linalg.matrix_power(cycle, 3)
+    _, vecs = np.linalg.eigh(sum(B.T @ X.T @ X @ B for X in Xs) / 3)
+    assert cyclic_forgetting(Xs, vecs[:, -1], 3) == pytest.approx(worst, rel=1e-12)
+    assert max(values) > 0.5 * worst  # the sampled w* come near it: the sup is not vacuous
