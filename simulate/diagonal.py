@@ -1,4 +1,4 @@
-"""Gradient descent on the diagonal linear network w = u⊙u − v⊙v (theory.diagonal), float64.
+"""Gradient descent, and gradient flow, on the diagonal linear network w = u⊙u − v⊙v (theory.diagonal), float64.
 
 The loss is L = (1/2n)‖Xw − y‖²; one GD step with step η is u ← u − 2η u⊙g, v ← v + 2η v⊙g, g = Xᵀ(Xw − y)/n,
 the Euler step of the flow in theory/diagonal.py with τ = 1/η (LAWS.md §0). The network has one weight vector per
@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["DiagonalRun", "train_diagonal"]
+__all__ = ["DiagonalRun", "flow_diagonal", "train_diagonal"]
 
 
 class DiagonalRun(NamedTuple):
@@ -59,3 +59,46 @@ def train_diagonal(
         if not np.all(np.isfinite(u)):
             raise FloatingPointError(f"GD diverged at step {step} (eta = {eta}); reduce eta")
     raise FloatingPointError(f"GD did not converge to ‖Xw − y‖ ≤ {scale:.3g} in {max_steps} steps; raise max_steps")
+
+
+def flow_diagonal(
+    X: np.ndarray, y: np.ndarray, alpha: float, times: np.ndarray, *, rtol: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient flow du/dt = −2u⊙g, dv/dt = 2v⊙g (g = Xᵀ(Xw − y)/n, τ = 1) from u = v = α·1, integrated by
+    `scipy.integrate.solve_ivp` (DOP853, relative tolerance ``rtol``, absolute 1e-3·rtol·α) and read at ``times``
+    (increasing, from 0); returns u and v of shape (len(times), d).
+
+    Along the flow u⊙v = α² exactly (d(uv)/dt = 0), which the integrator keeps to its tolerance:
+
+    >>> X, y = np.array([[1.0, 2.0]]), np.array([1.0])
+    >>> u, v = flow_diagonal(X, y, 0.5, np.array([0.0, 1.0, 5.0]))
+    >>> bool(np.abs(u * v - 0.25).max() < 1e-11)
+    True
+    """
+    from scipy.integrate import solve_ivp
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    times = np.asarray(times, dtype=np.float64)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"need X (n, d) and y (n,), got {X.shape} and {y.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X or y contains NaN or inf")
+    if not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha must be positive and finite, got {alpha!r}")
+    if times.ndim != 1 or times.size == 0 or times[0] < 0 or np.any(np.diff(times) <= 0):
+        raise ValueError("times must be a non-empty increasing 1-d array starting at or after 0")
+    n, d = X.shape
+
+    def velocity(_: float, state: np.ndarray) -> np.ndarray:
+        u, v = state[:d], state[d:]
+        g = X.T @ (X @ (u * u - v * v) - y) / n
+        return np.concatenate([-2 * u * g, 2 * v * g])
+
+    start = np.full(2 * d, float(alpha))
+    sol = solve_ivp(
+        velocity, (0.0, float(times[-1])), start, method="DOP853", t_eval=times, rtol=rtol, atol=1e-3 * rtol * alpha
+    )
+    if not sol.success:
+        raise FloatingPointError(f"the flow integration failed: {sol.message}")
+    return sol.y[:d].T, sol.y[d:].T
