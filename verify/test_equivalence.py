@@ -127,12 +127,12 @@ def test_simplify_opinion_gives_each_outcome():
     u, uf = depth.symbols["u"], depth.symbols["uf"]
     wrong = depth.targets["rhs"].subs(depth.symbols["N"], 3).subs(u ** sp.Rational(4, 3), u ** sp.Rational(133, 100))
     assert simplify_opinion(depth_mode_time(3).diff(uf), 1 / wrong.subs(u, uf), timeout=1.0) == "timeout"
-    assert simplify_opinion(x, x, timeout=0) == "skipped"
+    assert simplify_opinion(x, x, timeout=0) == "not asked"
 
 
 def test_near_miss_is_rejected():
     a, b = sp.symbols("x y")
-    verdict = equivalent(a + sp.Float(5e-5) * b**3, a, domain={"x": (-1, 1), "y": (-1, 1)})
+    verdict = equivalent(a + sp.Float(5e-5) * b**3, a, domain={"x": (-1, 1), "y": (-1, 1)}, simplify_timeout=5)
     assert verdict.level == "numeric"  # R² ≈ 1 − (5e-5)²·E[y⁶]/E[x²] > 0.999, but not equal
     assert verdict.max_error > 1e-6
     assert verdict.simplify == "nonzero"
@@ -148,7 +148,10 @@ def test_symbols_are_matched_by_name_not_assumptions():
     u_pos, s_real = sp.Symbol("u", positive=True), sp.Symbol("s", real=True)
     u_plain, s_plain = sp.symbols("u s")
     verdict = equivalent(
-        2 * u_pos * (s_real - u_pos), 2 * s_plain * u_plain - 2 * u_plain**2, domain={"u": (0, 3), "s": (0, 3)}
+        2 * u_pos * (s_real - u_pos),
+        2 * s_plain * u_plain - 2 * u_plain**2,
+        domain={"u": (0, 3), "s": (0, 3)},
+        simplify_timeout=5,
     )
     assert verdict.level == "exact" and verdict.simplify == "zero"
 
@@ -329,3 +332,13 @@ def test_cancellation_deeper_than_the_working_precision_is_still_exact(monkeypat
     assert not wrong.level == "exact" and wrong.max_error > 1e-7
     monkeypatch.setattr(equivalence, "ESCALATIONS", 0)  # without escalation the same identity looked inexact
     assert equivalent(sp.diff(p, t), 2 - 2 * s * p, domain=box, simplify_timeout=0).level != "exact"
+
+
+def test_the_sympy_opinion_is_opt_in_and_the_verdict_says_so():
+    x = sp.Symbol("x")
+    default = equivalent(sp.sin(x) ** 2 + sp.cos(x) ** 2, sp.Integer(1) + 0 * x, domain={"x": (0, 1)})
+    assert default.level == "exact" and default.simplify == "not asked" and "simplify: not asked" in str(default)
+    asked = equivalent(
+        sp.sin(x) ** 2 + sp.cos(x) ** 2, sp.Integer(1) + 0 * x, domain={"x": (0, 1)}, simplify_timeout=10
+    )
+    assert asked.simplify == "zero"
