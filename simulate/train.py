@@ -19,6 +19,7 @@ import torch
 from simulate.networks import AbstractNetwork, DeepLinear, TaskTensors
 from simulate.optim import Optimizer, minibatch, minibatch_indices
 from simulate.tasks import Task
+from simulate.threads import thread_policy
 from theory.stability import max_stable_eta
 
 __all__ = ["GD", "Trajectory", "stability_bound", "steps_for_times", "train"]
@@ -304,7 +305,9 @@ def train(
     record = [torch.empty((len(steps), *w.shape), dtype=dtype, device=dev) for w in W]
     n_steps = int(steps[-1])
     record_steps = [int(k) for k in steps]  # Python ints: the per-step comparison stays a cheap int compare
-    with torch.no_grad():
+    # ≈ 6 flops per weight and item a step (forward, backward, update): lawbook's thread policy (simulate.threads)
+    flops = 6.0 * task.P * sum(w.numel() for w in W)
+    with torch.no_grad(), thread_policy(flops):
         if optimizer.is_plain_gd:
             _gd_loop(network, W, data, eta, n_steps, record_steps, record, watch)
         else:

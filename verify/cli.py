@@ -71,6 +71,13 @@ def _version() -> str:
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lawbook", description="Verify closed-form laws of learning dynamics against simulation.")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="torch threads for all work (default: lawbook's policy, one thread but for large batches; "
+        "same as LAWBOOK_THREADS=N)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     _add_common(sub.add_parser("laws", help="list the laws with their source and regime"), seed=False)
     p_verify = sub.add_parser("verify", help="run the verification checks of the given laws (default: all)")
@@ -655,6 +662,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         args = _parser().parse_args(argv)
+        if args.threads is not None:
+            if args.threads < 1:
+                raise _UsageError(f"--threads must be a positive integer, got {args.threads}")
+            from simulate.threads import THREADS_ENV
+
+            os.environ[THREADS_ENV] = str(args.threads)
         if args.command == "laws":
             return _laws(args)
         if args.command == "report":
