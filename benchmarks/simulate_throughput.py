@@ -1,5 +1,6 @@
 """Throughput of batched GD: (network·steps)/second for 1,000 two-layer 8×16×8 linear networks trained as one
-tensor program, against one network trained alone, and their ratio.
+tensor program, against one network trained alone, and their ratio; and for one network (8-16-8, 24-24-24,
+50-64-50) the compiled loop (`simulate.compiled`, numba) against the torch loop.
 
 Run: python benchmarks/simulate_throughput.py [--steps N] [--batch B] [--device cpu|cuda]
 """
@@ -15,9 +16,9 @@ import torch
 from simulate import DeepLinear, gaussian_init, random_regression, train
 
 
-def throughput(batch: int, steps: int, device: str, repeats: int = 3) -> float:
-    task = random_regression(8, 8, 64, seed=0)
-    net = DeepLinear((8, 16, 8))
+def throughput(batch: int, steps: int, device: str, repeats: int = 3, sizes: tuple[int, ...] = (8, 16, 8)) -> float:
+    task = random_regression(sizes[0], sizes[-1], 64, seed=0)
+    net = DeepLinear(sizes)
     W = gaussian_init(net.sizes, 0.1, seed=0, batch=batch)
     eta = 0.01
     times = np.array([0.0, steps * eta])
@@ -46,6 +47,18 @@ def main() -> None:
     print(f"batch of {args.batch} (8×16×8): {many:14,.0f} network·steps/s")
     print(f"one network alone:       {one:14,.0f} network·steps/s")
     print(f"ratio batched/alone:     {many / one:14.1f}×")
+    if args.device == "cpu":  # one network: the compiled loop (simulate.compiled) against the torch loop it replaces
+        import simulate.compiled as compiled
+
+        for sizes in ((8, 16, 8), (24, 24, 24), (50, 64, 50)):
+            fast = throughput(1, args.steps, "cpu", sizes=sizes)
+            available, compiled.available = compiled.available, lambda: False
+            try:
+                slow = throughput(1, args.steps, "cpu", sizes=sizes)
+            finally:
+                compiled.available = available
+            name = "-".join(map(str, sizes))
+            print(f"one {name:9s} compiled {fast:11,.0f}  torch {slow:9,.0f}  steps/s  ({fast / slow:5.1f}×)")
 
 
 if __name__ == "__main__":

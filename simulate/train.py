@@ -308,7 +308,15 @@ def train(
     # ≈ 6 flops per weight and item a step (forward, backward, update): lawbook's thread policy (simulate.threads)
     flops = 6.0 * task.P * sum(w.numel() for w in W)
     with torch.no_grad(), thread_policy(flops):
-        if optimizer.is_plain_gd:
+        if optimizer.is_plain_gd and not watch and _compiled_applies(network, W, dev, dtype):
+            from simulate.compiled import gd_two_layer
+
+            records = gd_two_layer(
+                W[0].numpy(), W[1].numpy(), data.sigma_xx.numpy(), data.sigma_yx.numpy(), eta, np.array(record_steps)
+            )
+            for buf, values in zip(record, records, strict=True):
+                buf.copy_(torch.from_numpy(values))
+        elif optimizer.is_plain_gd:
             _gd_loop(network, W, data, eta, n_steps, record_steps, record, watch)
         else:
             _optimizer_loop(network, W, data, eta, n_steps, record_steps, record, watch, optimizer)
@@ -324,6 +332,19 @@ def train(
         )
         raise FloatingPointError(f"training diverged (NaN or inf) with eta = {eta}: {why}")
     return Trajectory(network, task, float(eta), np.asarray(times, dtype=np.float64), weights, loss_np, optimizer)
+
+
+def _compiled_applies(network: AbstractNetwork, W: list[torch.Tensor], dev: torch.device, dtype: torch.dtype) -> bool:
+    """Whether `simulate.compiled` runs this plain-GD training: two-layer linear, CPU float64, small (measured)."""
+    from simulate import compiled
+
+    return (
+        type(network) is DeepLinear
+        and dev.type == "cpu"
+        and dtype == torch.float64
+        and compiled.applies(network.sizes, W[0].shape[0])
+        and compiled.available()
+    )
 
 
 def _gd_loop(
