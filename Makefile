@@ -32,6 +32,8 @@ lint: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/simulate_throughput.py
+	$(PY) benchmarks/threads.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/equivalence.py
 
 # Mutation testing (slow: hours for the whole tree on one worker; not part of `test`). Runs mutmut on [tool.mutmut]
 # of pyproject.toml, merges the results into the committed ledger tools/mutants_results/ and writes reports/mutants.md
