@@ -23,6 +23,19 @@ class DiagonalRun(NamedTuple):
     steps: int
 
 
+def _problem(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """X (n, d) and y (n,) as float64, checked finite, and α checked positive."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"need X (n, d) and y (n,), got {X.shape} and {y.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X or y contains NaN or inf")
+    if not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha must be positive and finite, got alpha={alpha!r}")
+    return X, y
+
+
 def train_diagonal(
     X: np.ndarray, y: np.ndarray, alpha: float, *, eta: float, tol: float = 1e-11, max_steps: int = 2_000_000
 ) -> DiagonalRun:
@@ -35,14 +48,9 @@ def train_diagonal(
     >>> run.w.round(8).tolist()
     [1.0, 1.0]
     """
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(f"need X (n, d) and y (n,), got {X.shape} and {y.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError("X or y contains NaN or inf")
-    if not (np.isfinite(alpha) and alpha > 0 and np.isfinite(eta) and eta > 0):
-        raise ValueError(f"alpha and eta must be positive and finite, got alpha={alpha!r}, eta={eta!r}")
+    X, y = _problem(X, y, alpha)
+    if not (np.isfinite(eta) and eta > 0):
+        raise ValueError(f"eta must be positive and finite, got eta={eta!r}")
     n = X.shape[0]
     bound = 1.0 / (4 * alpha**2 * np.linalg.eigvalsh(X.T @ X / n).max())
     if eta >= bound:
@@ -77,15 +85,8 @@ def flow_diagonal(
     """
     from scipy.integrate import solve_ivp
 
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    X, y = _problem(X, y, alpha)
     times = np.asarray(times, dtype=np.float64)
-    if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(f"need X (n, d) and y (n,), got {X.shape} and {y.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError("X or y contains NaN or inf")
-    if not (np.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"alpha must be positive and finite, got {alpha!r}")
     if times.ndim != 1 or times.size == 0 or times[0] < 0 or np.any(np.diff(times) <= 0):
         raise ValueError("times must be a non-empty increasing 1-d array starting at or after 0")
     n, d = X.shape

@@ -136,16 +136,18 @@ Z = 5.0
 LAW_FAULT = 0.1
 
 
-def monte_carlo(seed: int) -> dict[tuple[int, int], tuple[float, float]]:
+def monte_carlo(
+    seed: int, p: int = P, ds: tuple[int, ...] = DS, ms: tuple[int, ...] = MS
+) -> dict[tuple[int, int], tuple[float, float]]:
     """(mean, standard error) of F/‖Xw*‖² over `DRAWS` draws of O per (d, m) cell; X is a fixed random orthonormal
     d × p matrix and w* a fixed Gaussian vector (with a component outside X's row space, which must not matter)."""
     rng = np.random.default_rng(seed)
     out = {}
-    for d in DS:
-        X = random_orthogonal(P, d, rng).T
-        u = X @ rng.normal(size=P)
-        for m in MS:
-            F = normalised_forgetting(X, u, *subspace_rotations(P, m, DRAWS, rng))
+    for d in ds:
+        X = random_orthogonal(p, d, rng).T
+        u = X @ rng.normal(size=p)
+        for m in ms:
+            F = normalised_forgetting(X, u, *subspace_rotations(p, m, DRAWS, rng))
             out[(d, m)] = (float(F.mean()), float(F.std(ddof=1) / np.sqrt(DRAWS)))
     return out
 
@@ -213,16 +215,10 @@ def similarity_shape(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     crossings = [r for r in roots if not non_monotone(r - 0.005) and non_monotone(r + 0.005)]
     beta_c = crossings[0] if len(crossings) == 1 else float("nan")
     below = [b for b in np.linspace(0.0, 0.9, 10) if non_monotone(b)]
-    rng = np.random.default_rng(seed)
-    cells, worst = {}, 0.0
-    for d in MONO_DS:
-        X = random_orthogonal(MONO_P, d, rng).T
-        u = X @ rng.normal(size=MONO_P)
-        for m in MONO_MS:
-            F = normalised_forgetting(X, u, *subspace_rotations(MONO_P, m, DRAWS, rng))
-            cells[(d, m)] = (float(F.mean()), float(F.std(ddof=1) / np.sqrt(DRAWS)))
-            exact = fault.law(float(law.numeric("rhs", p=MONO_P, d=d, m=m)))  # a law fault scales the prediction
-            worst = max(worst, abs(cells[(d, m)][0] - exact) / cells[(d, m)][1])
+    cells, worst = monte_carlo(seed, MONO_P, MONO_DS, MONO_MS), 0.0
+    for (d, m), (mean, se) in cells.items():
+        exact = fault.law(float(law.numeric("rhs", p=MONO_P, d=d, m=m)))  # a law fault scales the prediction
+        worst = max(worst, abs(mean - exact) / se)
     (peak, se_peak), (dip, se_dip) = cells[(MONO_DS[0], PEAK_M)], cells[(MONO_DS[0], DIP_M)]
     dip_z = (peak - dip) / np.hypot(se_peak, se_dip)
     ok = np.isfinite(beta_c) and 0.5 < beta_c < 1 and not below and dip_z > Z and worst <= Z
