@@ -1,6 +1,7 @@
 """Throughput of batched GD: (network·steps)/second for 1,000 two-layer 8×16×8 linear networks trained as one
 tensor program, against one network trained alone, and their ratio; and for one network (8-16-8, 24-24-24,
-50-64-50) the compiled loop (`simulate.compiled`, numba) against the torch loop.
+50-64-50) and for the batch, the compiled loops (`simulate.compiled`, numba) against the torch loop, each under
+lawbook's thread policy (`simulate.threads`).
 
 Run: python benchmarks/simulate_throughput.py [--steps N] [--batch B] [--device cpu|cuda]
 """
@@ -50,15 +51,23 @@ def main() -> None:
     if args.device == "cpu":  # one network: the compiled loop (simulate.compiled) against the torch loop it replaces
         import simulate.compiled as compiled
 
-        for sizes in ((8, 16, 8), (24, 24, 24), (50, 64, 50)):
-            fast = throughput(1, args.steps, "cpu", sizes=sizes)
+        for batch, sizes, steps in (
+            (1, (8, 16, 8), args.steps),
+            (1, (24, 24, 24), args.steps),
+            (1, (50, 64, 50), args.steps),
+            (args.batch, (8, 16, 8), max(1, args.steps // 10)),
+        ):
+            fast = throughput(batch, steps, "cpu", sizes=sizes)
             available, compiled.available = compiled.available, lambda: False
             try:
-                slow = throughput(1, args.steps, "cpu", sizes=sizes)
+                slow = throughput(batch, steps, "cpu", sizes=sizes)
             finally:
                 compiled.available = available
             name = "-".join(map(str, sizes))
-            print(f"one {name:9s} compiled {fast:11,.0f}  torch {slow:9,.0f}  steps/s  ({fast / slow:5.1f}×)")
+            print(
+                f"{batch:5d} × {name:9s} compiled {fast:11,.0f}  torch {slow:11,.0f}  network·steps/s  "
+                f"({fast / slow:5.1f}×)"
+            )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""A compiled GD loop for small batches of two-layer linear networks (issue 12, item 2).
+"""Compiled GD loops for small two-layer linear networks, one or many (issue 12, items 2 and 3).
 
 `simulate.train` spends ≈ 16 µs a step on one 8-16-8 network, of which ≈ 0.8 µs is arithmetic: the rest is torch's
 per-operation dispatch. Here the whole multi-step loop of plain full-batch GD on ``DeepLinear((Ni, Nh, No))`` is one
@@ -8,19 +8,21 @@ both gradients from the same weights, recording at the same steps — so traject
 order differs from BLAS; tested to 1e-12 relative after thousands of steps). Σxx = I exactly skips its product, which
 is exact: x·1 + y·0 = x.
 
-`train` takes this path by itself when it applies (plain GD, two-layer `DeepLinear`, CPU float64, at most
-`MAX_BATCH` networks of at most `MAX_MULTIPLY_ADDS` a step, numba importable, no loss-window watch); measured in
-``benchmarks/simulate_throughput.py``.
+`train` takes this path by itself when it applies (plain GD, two-layer `DeepLinear` of at most `MAX_MULTIPLY_ADDS` a
+step, CPU float64, numba importable, no loss-window watch); measured in ``benchmarks/simulate_throughput.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 __all__ = ["MAX_BATCH", "MAX_MULTIPLY_ADDS", "applies", "available", "gd_two_layer"]
 
-# The loop runs the networks one after another on one core at ≈ 8e5 network·steps/s for 8-16-8 (measured), and the
-# batched torch path reaches that at ≈ 100 networks on one thread: above `MAX_BATCH` the torch path is used.
+# Up to `MAX_BATCH` networks the loop runs them one after another (≈ 8e5 network·steps/s for 8-16-8 on one core,
+# measured); above, the batched loop runs chunks of `CHUNK` networks with the batch as the innermost, vectorised axis
+# (≈ 1.4e6 on one core against torch's 1.0e6 at B = 1,000, measured). Both do the same arithmetic in the same order
+# per network, so they agree bit for bit (tested).
 MAX_BATCH = 64
 # The loops are plain (no SIMD blocking), so they win only while the step is small. Measured for one network
 # (benchmarks/simulate_throughput.py, 1 thread, steps/s compiled against torch): 8-16-8 7.1e5 against 4.3e4 (16.6×),
@@ -29,6 +31,10 @@ MAX_BATCH = 64
 MAX_MULTIPLY_ADDS = 6e4
 
 _KERNEL = None
+_BATCHED = None
+# Networks per chunk of the batched loop: long enough for the vector units, short enough for the chunk's weights and
+# temporaries to stay in L2 (measured at B = 1,000: chunks of 64-128 fastest).
+CHUNK = 128
 
 
 def available() -> bool:
@@ -44,9 +50,9 @@ def applies(sizes: tuple[int, ...], batch: int) -> bool:
     """Whether the compiled loop is the faster one for ``batch`` networks of widths ``sizes`` (Ni, Nh, No).
 
     >>> applies((8, 16, 8), 1), applies((50, 64, 50), 1), applies((8, 16, 8), 1000), applies((3, 4, 4, 2), 1)
-    (True, False, False, False)
+    (True, False, True, False)
     """
-    if len(sizes) != 3 or batch > MAX_BATCH:
+    if len(sizes) != 3 or batch < 1:
         return False
     n_in, hidden, n_out = sizes
     return n_out * n_in * (2 * hidden + n_in) + hidden * n_out * n_in <= MAX_MULTIPLY_ADDS
@@ -114,6 +120,82 @@ def _kernel() -> object:
     return _KERNEL
 
 
+def _batched_kernel() -> object:
+    global _BATCHED
+    if _BATCHED is None:
+        from numba import njit, prange
+
+        @njit(cache=True, parallel=True)
+        def loop(W1, W2, Sxx, Syx, identity, eta, n_steps, record_steps, rec1, rec2, chunk):
+            # batch innermost: W1 (Nh, Ni, B), W2 (No, Nh, B); every operation runs across the networks of a chunk,
+            # contiguous in memory, so it vectorises; chunks run in parallel and never interact
+            hidden, n_in, batch = W1.shape
+            n_out = W2.shape[0]
+            for c in prange((batch + chunk - 1) // chunk):
+                b0 = c * chunk
+                b1 = min(batch, b0 + chunk)
+                n = b1 - b0
+                w1 = W1[:, :, b0:b1].copy()
+                w2 = W2[:, :, b0:b1].copy()
+                A = np.empty((n_out, n_in, n))
+                E = np.empty((n_out, n_in, n))
+                G1 = np.empty((hidden, n_in, n))
+                G2 = np.empty((n_out, hidden, n))
+                j = 0
+                for k in range(n_steps + 1):
+                    if k == record_steps[j]:
+                        rec1[j, :, :, b0:b1] = w1
+                        rec2[j, :, :, b0:b1] = w2
+                        j += 1
+                        if k == n_steps:
+                            break
+                    for o in range(n_out):
+                        for i in range(n_in):
+                            for b in range(n):
+                                A[o, i, b] = 0.0
+                            for m in range(hidden):
+                                for b in range(n):
+                                    A[o, i, b] += w2[o, m, b] * w1[m, i, b]
+                    for o in range(n_out):
+                        for i in range(n_in):
+                            if identity:
+                                for b in range(n):
+                                    E[o, i, b] = A[o, i, b] - Syx[o, i]
+                            else:
+                                for b in range(n):
+                                    E[o, i, b] = 0.0
+                                for m in range(n_in):
+                                    for b in range(n):
+                                        E[o, i, b] += A[o, m, b] * Sxx[m, i]
+                                for b in range(n):
+                                    E[o, i, b] -= Syx[o, i]
+                    for m in range(hidden):
+                        for i in range(n_in):
+                            for b in range(n):
+                                G1[m, i, b] = 0.0
+                            for o in range(n_out):
+                                for b in range(n):
+                                    G1[m, i, b] += w2[o, m, b] * E[o, i, b]
+                    for o in range(n_out):
+                        for m in range(hidden):
+                            for b in range(n):
+                                G2[o, m, b] = 0.0
+                            for i in range(n_in):
+                                for b in range(n):
+                                    G2[o, m, b] += E[o, i, b] * w1[m, i, b]
+                    for m in range(hidden):
+                        for i in range(n_in):
+                            for b in range(n):
+                                w1[m, i, b] -= eta * G1[m, i, b]
+                    for o in range(n_out):
+                        for m in range(hidden):
+                            for b in range(n):
+                                w2[o, m, b] -= eta * G2[o, m, b]
+
+        _BATCHED = loop
+    return _BATCHED
+
+
 def gd_two_layer(
     W1: np.ndarray,
     W2: np.ndarray,
@@ -144,8 +226,29 @@ def gd_two_layer(
         )
     if steps.ndim != 1 or steps.size == 0 or steps[0] < 0 or np.any(np.diff(steps) <= 0):
         raise ValueError("record_steps must be a non-empty increasing array of step numbers ≥ 0")
-    rec1 = np.empty((steps.size, batch, hidden, n_in))
-    rec2 = np.empty((steps.size, batch, n_out, hidden))
     identity = bool(np.array_equal(sigma_xx, np.eye(n_in)))
-    _kernel()(W1, W2, sigma_xx, sigma_yx, identity, float(eta), int(steps[-1]), steps, rec1, rec2)
-    return rec1, rec2
+    if batch <= MAX_BATCH:
+        rec1 = np.empty((steps.size, batch, hidden, n_in))
+        rec2 = np.empty((steps.size, batch, n_out, hidden))
+        _kernel()(W1, W2, sigma_xx, sigma_yx, identity, float(eta), int(steps[-1]), steps, rec1, rec2)
+        return rec1, rec2
+    from numba import get_num_threads, set_num_threads
+
+    rec1 = np.empty((steps.size, hidden, n_in, batch))
+    rec2 = np.empty((steps.size, n_out, hidden, batch))
+    W1t = np.ascontiguousarray(W1.transpose(1, 2, 0))
+    W2t = np.ascontiguousarray(W2.transpose(1, 2, 0))
+    before = get_num_threads()
+    set_num_threads(max(1, min(torch.get_num_threads(), numba_config_threads())))  # the thread policy's count
+    try:
+        _batched_kernel()(W1t, W2t, sigma_xx, sigma_yx, identity, float(eta), int(steps[-1]), steps, rec1, rec2, CHUNK)
+    finally:
+        set_num_threads(before)
+    return np.ascontiguousarray(rec1.transpose(0, 3, 1, 2)), np.ascontiguousarray(rec2.transpose(0, 3, 1, 2))
+
+
+def numba_config_threads() -> int:
+    """The most threads numba may use in this process (NUMBA_NUM_THREADS, by default one per core)."""
+    from numba import config
+
+    return int(config.NUMBA_NUM_THREADS)

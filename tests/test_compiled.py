@@ -54,7 +54,25 @@ def test_train_uses_the_compiled_path_only_where_it_applies(monkeypatch):
     big = compiled.MAX_BATCH + 1
     train(DeepLinear((3, 4, 2)), gaussian_init((3, 4, 2), 0.1, seed=0, batch=big), task, eta=0.01, times=[0.0, 0.1])
     train(DeepLinear((3, 4, 4, 2)), gaussian_init((3, 4, 4, 2), 0.1, seed=0), task, eta=0.01, times=[0.0, 0.1])
-    assert calls == [2]
+    wide = random_regression(50, 50, 60, seed=0)
+    train(DeepLinear((50, 64, 50)), gaussian_init((50, 64, 50), 0.01, seed=0), wide, eta=0.01, times=[0.0, 0.1])
+    assert calls == [2, big]  # not the three-layer network, not the wide one (torch is faster there)
+
+
+@pytest.mark.parametrize("identity", [True, False])
+def test_the_batched_loop_equals_the_one_network_loop_bit_for_bit(identity):
+    # same arithmetic in the same order per network, vectorised across networks: no rounding may differ
+    rng = np.random.default_rng(7)
+    n = compiled.MAX_BATCH + 37  # more than one chunk when CHUNK < n, and a ragged last chunk
+    W1, W2 = 0.3 * rng.normal(size=(n, 6, 4)), 0.3 * rng.normal(size=(n, 3, 6))
+    sxx = np.eye(4) if identity else np.eye(4) + 0.01 * np.ones((4, 4))
+    syx = rng.normal(size=(3, 4))
+    steps = np.array([0, 1, 17, 300])
+    batched = compiled.gd_two_layer(W1, W2, sxx, syx, 0.05, steps)
+    one = [compiled.gd_two_layer(W1[i : i + 1], W2[i : i + 1], sxx, syx, 0.05, steps) for i in range(0, n, 13)]
+    for k, (r1, r2) in zip(range(0, n, 13), one, strict=True):
+        np.testing.assert_array_equal(batched[0][:, k : k + 1], r1)
+        np.testing.assert_array_equal(batched[1][:, k : k + 1], r2)
 
 
 def test_bad_shapes_are_refused():
