@@ -14,6 +14,11 @@ step, CPU float64, numba importable, no loss-window watch); measured in ``benchm
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 
@@ -44,6 +49,29 @@ def available() -> bool:
     except Exception:  # an absent or broken numba: the torch path serves
         return False
     return True
+
+
+@contextmanager
+def _interrupt_after() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block and deliver it when the block ends.
+
+    numba compiles a kernel on its first call (≈ 5 s), and a SIGINT that lands inside LLVM's code is reported as an
+    "exception ignored" and lost: the run went on as if nothing had been pressed (seen in `lawbook report`). Native
+    code cannot be interrupted anyway, so deferring the signal to the end of the call loses nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        if callable(previous):
+            previous(signal.SIGINT, None)
+        else:
+            raise KeyboardInterrupt
 
 
 def applies(sizes: tuple[int, ...], batch: int) -> bool:
@@ -230,7 +258,8 @@ def gd_two_layer(
     if batch <= MAX_BATCH:
         rec1 = np.empty((steps.size, batch, hidden, n_in))
         rec2 = np.empty((steps.size, batch, n_out, hidden))
-        _kernel()(W1, W2, sigma_xx, sigma_yx, identity, float(eta), int(steps[-1]), steps, rec1, rec2)
+        with _interrupt_after():
+            _kernel()(W1, W2, sigma_xx, sigma_yx, identity, float(eta), int(steps[-1]), steps, rec1, rec2)
         return rec1, rec2
     from numba import get_num_threads, set_num_threads
 
@@ -241,7 +270,10 @@ def gd_two_layer(
     before = get_num_threads()
     set_num_threads(max(1, min(torch.get_num_threads(), numba_config_threads())))  # the thread policy's count
     try:
-        _batched_kernel()(W1t, W2t, sigma_xx, sigma_yx, identity, float(eta), int(steps[-1]), steps, rec1, rec2, CHUNK)
+        with _interrupt_after():
+            _batched_kernel()(
+                W1t, W2t, sigma_xx, sigma_yx, identity, float(eta), int(steps[-1]), steps, rec1, rec2, CHUNK
+            )
     finally:
         set_num_threads(before)
     return np.ascontiguousarray(rec1.transpose(0, 3, 1, 2)), np.ascontiguousarray(rec2.transpose(0, 3, 1, 2))
