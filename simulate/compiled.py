@@ -45,7 +45,8 @@ CHUNK = 128
 def available() -> bool:
     """Whether numba can be imported (the compiled path is then used where it applies)."""
     try:
-        import numba  # noqa: F401
+        with _interrupt_after():  # importing numba loads LLVM, where a Ctrl-C can be lost as well
+            import numba  # noqa: F401
     except Exception:  # an absent or broken numba: the torch path serves
         return False
     return True
@@ -58,20 +59,18 @@ def _interrupt_after() -> Iterator[None]:
     numba compiles a kernel on its first call (≈ 5 s), and a SIGINT that lands inside LLVM's code is reported as an
     "exception ignored" and lost: the run went on as if nothing had been pressed (seen in `lawbook report`). Native
     code cannot be interrupted anyway, so deferring the signal to the end of the call loses nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous in (signal.SIG_IGN, None):
+        yield  # only the main thread handles signals; an ignored Ctrl-C stays ignored
         return
     caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
     if caught:
-        if callable(previous):
-            previous(signal.SIGINT, None)
-        else:
-            raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGINT)  # to the restored handler: Python's raises KeyboardInterrupt here
 
 
 def applies(sizes: tuple[int, ...], batch: int) -> bool:
@@ -151,74 +150,70 @@ def _kernel() -> object:
 def _batched_kernel() -> object:
     global _BATCHED
     if _BATCHED is None:
-        from numba import njit, prange
+        from numba import njit
 
-        @njit(cache=True, parallel=True)
-        def loop(W1, W2, Sxx, Syx, identity, eta, n_steps, record_steps, rec1, rec2, chunk):
-            # batch innermost: W1 (Nh, Ni, B), W2 (No, Nh, B); every operation runs across the networks of a chunk,
-            # contiguous in memory, so it vectorises; chunks run in parallel and never interact
-            hidden, n_in, batch = W1.shape
-            n_out = W2.shape[0]
-            for c in prange((batch + chunk - 1) // chunk):
-                b0 = c * chunk
-                b1 = min(batch, b0 + chunk)
-                n = b1 - b0
-                w1 = W1[:, :, b0:b1].copy()
-                w2 = W2[:, :, b0:b1].copy()
-                A = np.empty((n_out, n_in, n))
-                E = np.empty((n_out, n_in, n))
-                G1 = np.empty((hidden, n_in, n))
-                G2 = np.empty((n_out, hidden, n))
-                j = 0
-                for k in range(n_steps + 1):
-                    if k == record_steps[j]:
-                        rec1[j, :, :, b0:b1] = w1
-                        rec2[j, :, :, b0:b1] = w2
-                        j += 1
-                        if k == n_steps:
-                            break
-                    for o in range(n_out):
-                        for i in range(n_in):
-                            for b in range(n):
-                                A[o, i, b] = 0.0
-                            for m in range(hidden):
-                                for b in range(n):
-                                    A[o, i, b] += w2[o, m, b] * w1[m, i, b]
-                    for o in range(n_out):
-                        for i in range(n_in):
-                            if identity:
-                                for b in range(n):
-                                    E[o, i, b] = A[o, i, b] - Syx[o, i]
-                            else:
-                                for b in range(n):
-                                    E[o, i, b] = 0.0
-                                for m in range(n_in):
-                                    for b in range(n):
-                                        E[o, i, b] += A[o, m, b] * Sxx[m, i]
-                                for b in range(n):
-                                    E[o, i, b] -= Syx[o, i]
-                    for m in range(hidden):
-                        for i in range(n_in):
-                            for b in range(n):
-                                G1[m, i, b] = 0.0
-                            for o in range(n_out):
-                                for b in range(n):
-                                    G1[m, i, b] += w2[o, m, b] * E[o, i, b]
-                    for o in range(n_out):
+        # nogil: the chunks run on plain Python threads (`gd_two_layer`), not numba's threading layer, whose start-up
+        # fixes the process's multiprocessing start method (and so broke a later `set_start_method`, e.g. mutmut's)
+        @njit(cache=True, nogil=True)
+        def loop(w1, w2, Sxx, Syx, identity, eta, n_steps, record_steps, rec1, rec2):
+            # one chunk, batch innermost: w1 (Nh, Ni, n), w2 (No, Nh, n); every operation runs across the chunk's
+            # networks, contiguous in memory, so it vectorises
+            hidden, n_in, n = w1.shape
+            n_out = w2.shape[0]
+            A = np.empty((n_out, n_in, n))
+            E = np.empty((n_out, n_in, n))
+            G1 = np.empty((hidden, n_in, n))
+            G2 = np.empty((n_out, hidden, n))
+            j = 0
+            for k in range(n_steps + 1):
+                if k == record_steps[j]:
+                    rec1[j] = w1
+                    rec2[j] = w2
+                    j += 1
+                    if k == n_steps:
+                        break
+                for o in range(n_out):
+                    for i in range(n_in):
+                        for b in range(n):
+                            A[o, i, b] = 0.0
                         for m in range(hidden):
                             for b in range(n):
-                                G2[o, m, b] = 0.0
-                            for i in range(n_in):
+                                A[o, i, b] += w2[o, m, b] * w1[m, i, b]
+                for o in range(n_out):
+                    for i in range(n_in):
+                        if identity:
+                            for b in range(n):
+                                E[o, i, b] = A[o, i, b] - Syx[o, i]
+                        else:
+                            for b in range(n):
+                                E[o, i, b] = 0.0
+                            for m in range(n_in):
                                 for b in range(n):
-                                    G2[o, m, b] += E[o, i, b] * w1[m, i, b]
+                                    E[o, i, b] += A[o, m, b] * Sxx[m, i]
+                            for b in range(n):
+                                E[o, i, b] -= Syx[o, i]
+                for m in range(hidden):
+                    for i in range(n_in):
+                        for b in range(n):
+                            G1[m, i, b] = 0.0
+                        for o in range(n_out):
+                            for b in range(n):
+                                G1[m, i, b] += w2[o, m, b] * E[o, i, b]
+                for o in range(n_out):
                     for m in range(hidden):
+                        for b in range(n):
+                            G2[o, m, b] = 0.0
                         for i in range(n_in):
                             for b in range(n):
-                                w1[m, i, b] -= eta * G1[m, i, b]
-                    for o in range(n_out):
-                        for m in range(hidden):
-                            for b in range(n):
-                                w2[o, m, b] -= eta * G2[o, m, b]
+                                G2[o, m, b] += E[o, i, b] * w1[m, i, b]
+                for m in range(hidden):
+                    for i in range(n_in):
+                        for b in range(n):
+                            w1[m, i, b] -= eta * G1[m, i, b]
+                for o in range(n_out):
+                    for m in range(hidden):
+                        for b in range(n):
+                            w2[o, m, b] -= eta * G2[o, m, b]
 
         _BATCHED = loop
     return _BATCHED
@@ -261,26 +256,30 @@ def gd_two_layer(
         with _interrupt_after():
             _kernel()(W1, W2, sigma_xx, sigma_yx, identity, float(eta), int(steps[-1]), steps, rec1, rec2)
         return rec1, rec2
-    from numba import get_num_threads, set_num_threads
+    with _interrupt_after():
+        kernel = _batched_kernel()
+    chunks = [(b0, min(batch, b0 + CHUNK)) for b0 in range(0, batch, CHUNK)]
+    rec1 = np.empty((steps.size, batch, hidden, n_in))
+    rec2 = np.empty((steps.size, batch, n_out, hidden))
 
-    rec1 = np.empty((steps.size, hidden, n_in, batch))
-    rec2 = np.empty((steps.size, n_out, hidden, batch))
-    W1t = np.ascontiguousarray(W1.transpose(1, 2, 0))
-    W2t = np.ascontiguousarray(W2.transpose(1, 2, 0))
-    before = get_num_threads()
-    set_num_threads(max(1, min(torch.get_num_threads(), numba_config_threads())))  # the thread policy's count
-    try:
-        with _interrupt_after():
-            _batched_kernel()(
-                W1t, W2t, sigma_xx, sigma_yx, identity, float(eta), int(steps[-1]), steps, rec1, rec2, CHUNK
-            )
-    finally:
-        set_num_threads(before)
-    return np.ascontiguousarray(rec1.transpose(0, 3, 1, 2)), np.ascontiguousarray(rec2.transpose(0, 3, 1, 2))
+    def run(bounds: tuple[int, int]) -> None:
+        b0, b1 = bounds
+        w1 = np.ascontiguousarray(W1[b0:b1].transpose(1, 2, 0))
+        w2 = np.ascontiguousarray(W2[b0:b1].transpose(1, 2, 0))
+        r1 = np.empty((steps.size, hidden, n_in, b1 - b0))
+        r2 = np.empty((steps.size, n_out, hidden, b1 - b0))
+        kernel(w1, w2, sigma_xx, sigma_yx, identity, float(eta), int(steps[-1]), steps, r1, r2)
+        rec1[:, b0:b1] = r1.transpose(0, 3, 1, 2)
+        rec2[:, b0:b1] = r2.transpose(0, 3, 1, 2)
 
+    threads = max(1, min(torch.get_num_threads(), len(chunks)))  # the thread policy's count (simulate.threads)
+    with _interrupt_after():
+        if threads == 1:
+            for bounds in chunks:
+                run(bounds)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
 
-def numba_config_threads() -> int:
-    """The most threads numba may use in this process (NUMBA_NUM_THREADS, by default one per core)."""
-    from numba import config
-
-    return int(config.NUMBA_NUM_THREADS)
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                list(pool.map(run, chunks))
+    return rec1, rec2

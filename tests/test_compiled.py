@@ -85,14 +85,22 @@ def test_bad_shapes_are_refused():
 
 
 def test_a_ctrl_c_inside_a_compiled_call_is_held_and_delivered_after_it():
-    # numba loses a SIGINT that lands in LLVM's compiler; the guard holds it and raises when the call ends
+    # numba loses a SIGINT that lands in LLVM's compiler; the guard holds it and raises when the call ends. Python's
+    # handler is installed for the test: a shell that starts pytest in the background makes the process ignore SIGINT
     import os
     import signal
 
-    reached_end = False
-    with pytest.raises(KeyboardInterrupt):
-        with compiled._interrupt_after():
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        reached_end = False
+        with pytest.raises(KeyboardInterrupt):
+            with compiled._interrupt_after():
+                os.kill(os.getpid(), signal.SIGINT)
+                reached_end = True  # the signal did not interrupt the block
+        assert reached_end
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with compiled._interrupt_after():  # an ignored Ctrl-C stays ignored
             os.kill(os.getpid(), signal.SIGINT)
-            reached_end = True  # the signal did not interrupt the block
-    assert reached_end
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -105,7 +105,14 @@ def test_interrupt_prints_one_line_and_leaves_the_report(tmp_path):
     assert main(["report", "layer_balance", "--out", str(out)]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     code = f"import sys; from verify.cli import main; sys.exit(main(['report', '--out', {str(out)!r}, '--seed', '1']))"
-    child = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    # the child gets SIGINT's default disposition, so that Python installs its handler even when this test runs
+    # under a shell that started it in the background (which makes SIGINT ignored, and children inherit that)
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     time.sleep(6.0)  # imports take ~2 s and the full report minutes: the interrupt lands inside the run
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=120)
