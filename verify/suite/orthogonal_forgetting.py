@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from simulate import DeepLinear, Task, train
+from simulate import DeepLinear, Task, train_sequence
 from simulate.tasks import random_orthogonal
 from theory import get_law
 from theory.orthogonal_forgetting import derive_expected_forgetting, per_instance_forgetting, sequential_forgetting
@@ -75,11 +75,9 @@ def instance_identity(seed: int, fault: Fault) -> tuple[bool, str, dict]:
     O = rotation(U[0], R[0])
     w_star = rng.normal(size=p)
     y = X @ w_star
-    weights = (np.zeros((1, p)),)
-    for inputs in (X, X @ O.T):
-        traj = train(DeepLinear((p, 1)), weights, Task(inputs.T, y[None, :]), eta=d / 2, times=[0.0, 60 * d / 2])
-        weights = (traj.weights[0][-1, 0],)
-    gd = 0.5 * float(np.sum((X @ weights[0][0] - y) ** 2))
+    tasks = [Task(inputs.T, y[None, :]) for inputs in (X, X @ O.T)]
+    run = train_sequence(DeepLinear((p, 1)), [np.zeros((1, p))], tasks, eta=d / 2, duration=60 * d / 2, n_records=2)
+    gd = 0.5 * float(np.sum((X @ run.phases[-1].weights[0][-1, 0, 0] - y) ** 2))
     gd_err = abs(gd - fault.law(per_instance_forgetting(X, O, w_star)))
     ok = worst <= TOL and gd_err <= GD_TOL
     summary = (
