@@ -51,12 +51,15 @@ def configured_threads(env: Mapping[str, str] | None = None) -> int | None:
     return int(text)
 
 
-def threads_for(flops_per_step: float, env: Mapping[str, str] | None = None) -> int:
-    """Threads for work of ``flops_per_step`` floating-point operations per step under the policy (module docstring)."""
+def threads_for(flops_per_step: float, env: Mapping[str, str] | None = None, default: int | None = None) -> int:
+    """Threads for work of ``flops_per_step`` floating-point operations per step under the policy (module docstring):
+    large work gets ``default`` (torch's own count, which OMP_NUM_THREADS sets; one per core when not given)."""
     fixed = configured_threads(env)
     if fixed is not None:
         return fixed
-    return 1 if flops_per_step < PARALLEL_FLOPS else max(1, os.cpu_count() or 1)
+    if flops_per_step < PARALLEL_FLOPS:
+        return 1
+    return max(1, default if default is not None else os.cpu_count() or 1)
 
 
 @contextmanager
@@ -71,7 +74,7 @@ def thread_policy(flops_per_step: float) -> Iterator[int]:
     True
     """
     before = torch.get_num_threads()
-    n = threads_for(flops_per_step)
+    n = threads_for(flops_per_step, default=before)
     if n != before:
         torch.set_num_threads(n)
     try:

@@ -15,6 +15,9 @@ def test_small_work_gets_one_thread_and_large_work_every_core():
     assert threads_for(PARALLEL_FLOPS / 10, env={}) == 1
     assert threads_for(PARALLEL_FLOPS * 10, env={}) >= 1
     assert threads_for(PARALLEL_FLOPS * 10, env={THREADS_ENV: "2"}) == 2
+    # large work keeps torch's own count (a user's OMP_NUM_THREADS), small work is still one thread
+    assert threads_for(PARALLEL_FLOPS * 10, env={}, default=3) == 3
+    assert threads_for(PARALLEL_FLOPS / 10, env={}, default=3) == 1
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5"])
