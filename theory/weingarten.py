@@ -122,10 +122,10 @@ def expect_traces(
     >>> sp.simplify(expect_traces([(P, ("H", False), P, ("H", True))], N, trace_P))  # E tr(P H P Hᵀ) = d²/N
     d**2/N
     """
-    entries: list[tuple[int, int]] = []  # per Haar entry: (slot of its row index, slot of its column index)
+    # Haar entry e has its row index in slot 2e and its column index in slot 2e + 1
+    entries = 0
     segment: dict[int, tuple[int, Word]] = {}  # slot → (slot across the fixed letters, the word read from here)
     closed: list[Word] = []  # traces without a Haar letter
-    slot_kind: dict[int, str] = {}
     for word in traces:
         haar = [i for i, (name, _) in enumerate(word) if name == "H"]
         if not haar:
@@ -133,9 +133,8 @@ def expect_traces(
             continue
         sides = []  # per Haar letter: (its left slot, its right slot)
         for i in haar:
-            row, col = 2 * len(entries), 2 * len(entries) + 1
-            slot_kind[row], slot_kind[col] = "row", "col"
-            entries.append((row, col))
+            row, col = 2 * entries, 2 * entries + 1
+            entries += 1
             sides.append((col, row) if word[i][1] else (row, col))
         for j, i in enumerate(haar):
             nxt = haar[(j + 1) % len(haar)]
@@ -146,21 +145,19 @@ def expect_traces(
     fixed = sp.Integer(1)
     for word in closed:
         fixed *= evaluate("closed", word)
-    if len(entries) % 2:
+    if entries % 2:
         return sp.Integer(0)
     if not entries:
         return fixed
-    k = len(entries) // 2
+    k = entries // 2
     wg = weingarten(k, N)
-    rows = [r for r, _ in entries]
-    cols = [c for _, c in entries]
 
     def cycles(rows_matched: tuple[int, ...], cols_matched: tuple[int, ...]) -> tuple[tuple[str, Word], ...]:
         partner = {}
         for e, f in enumerate(rows_matched):
-            partner[rows[e]] = rows[f]
+            partner[2 * e] = 2 * f
         for e, f in enumerate(cols_matched):
-            partner[cols[e]] = cols[f]
+            partner[2 * e + 1] = 2 * f + 1
         seen, loops = set(), []
         for start in segment:
             if start in seen:
@@ -174,7 +171,7 @@ def expect_traces(
                 slot = partner[other]
                 if slot == start:
                     break
-            loops.append((slot_kind[start], word))
+            loops.append(("col" if start % 2 else "row", word))
         return tuple(sorted(loops))
 
     counts: Counter = Counter()  # (coset type, the pairing's cycles) → how many (σ, τ) give them
