@@ -7,7 +7,7 @@ a candidate by least squares; each residual evaluation walks the expression tree
 scalars (before, each evaluation rebuilt the SymPy tree with the new constants, ≈ 6 ms a call, and a discovery of
 `diagonal_mirror_map` spent 140 of its 150 s there; now 10.7 s in all, same front).
 
-Measured 2026-11-28 (2 shared cores, OMP_NUM_THREADS=1): see the closing note of issue 12 and the README.
+Measured 2026-11-29 (2 shared cores, OMP_NUM_THREADS=1): see the closing note of issue 12 and the README.
 
 Run: python benchmarks/equivalence.py [--repeats 3]
 """

@@ -286,9 +286,14 @@ def _sample(box: Mapping[str, tuple[float, float]], names: list[str], n: int, rn
 
 
 def _compile(expr: sp.Expr, names: list[str]) -> Callable[..., Any]:
-    """``expr`` as an mpmath function of the symbols named ``names`` (matched by name, assumptions dropped)."""
+    """``expr`` as an mpmath function of the symbols named ``names`` (matched by name, assumptions dropped).
+
+    Common subexpressions are computed once (``cse``): an expanded closed form repeats the same exponentials in
+    every term, and the decoupling law's expanded solution (899 operations) evaluates 5.4× faster at 120 digits
+    (2.8 → 0.52 ms a point; its compact form 2×). The values are those of the same arithmetic, reordered; the
+    round-off estimate ν_i of `_evaluate_twice` measures whatever order is used."""
     plain = expr.xreplace({s: sp.Symbol(s.name) for s in expr.free_symbols})
-    return sp.lambdify([sp.Symbol(n) for n in names], plain, modules="mpmath")
+    return sp.lambdify([sp.Symbol(n) for n in names], plain, modules="mpmath", cse=True)
 
 
 def _evaluate(f_cand: Callable[..., Any], f_ref: Callable[..., Any], points: np.ndarray) -> tuple[list, list]:
