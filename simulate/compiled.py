@@ -25,17 +25,19 @@ import torch
 
 __all__ = ["MAX_BATCH", "MAX_MULTIPLY_ADDS", "applies", "available", "gd_two_layer"]
 
-# Up to `MAX_BATCH` networks the loop runs them one after another (≈ 8e5 network·steps/s for 8-16-8 on one core,
+# Up to `MAX_BATCH` networks the loop runs them one after another (≈ 9e5 network·steps/s for 8-16-8 on one core,
 # measured); above, the batched loop runs chunks of `CHUNK` networks with the batch as the innermost, vectorised axis
 # (≈ 1.4e6 on one core against torch's 1.0e6 at B = 1,000, measured). Both do the same arithmetic in the same order
 # per network, so they agree bit for bit (tested). One kernel cannot serve both: the batched one on a single network
 # runs at 6.9e4 steps/s for 8-16-8 against the one-network kernel's 8.0e5 (measured), and the one-network kernel on a
 # batch of 1,000 at ≈ 7.8e5 network·steps/s against the batched one's 1.5e6.
 MAX_BATCH = 64
-# The loops are plain (no SIMD blocking), so they win only while the step is small. Measured for one network
-# (benchmarks/simulate_throughput.py, 1 thread, steps/s compiled against torch): 8-16-8 7.1e5 against 4.3e4 (16.6×),
-# 24-24-24 4.8e4 against 3.7e4 (1.3×), 50-64-50 3.3e3 against 1.5e4 (0.2×). Multiply-adds per step
-# No·Ni·(2Nh + Ni) + Nh·No·Ni: 3.6e3, 5.5e4 and 6.1e5; the compiled path is used up to `MAX_MULTIPLY_ADDS`.
+# The loops are plain (no SIMD blocking beyond their contiguous inner rows), so they win only while the step is
+# small. Measured for one network (benchmarks/simulate_throughput.py, 1 thread, 2,000 steps, steps/s compiled
+# against torch): 8-16-8 6.6e5 against 3.8e4 (17.5×), 24-24-24 9.1e4 against 3.5e4 (2.6×); 50-64-50, the kernel
+# called directly, 1.2e4 against torch's 2.0e4 (0.6×; 3.3e3 before the inner loops ran along contiguous rows).
+# Multiply-adds per step No·Ni·(2Nh + Ni) + Nh·No·Ni: 3.6e3, 5.5e4 and 6.1e5; the compiled path is used up to
+# `MAX_MULTIPLY_ADDS`, where it still wins.
 MAX_MULTIPLY_ADDS = 6e4
 
 _KERNEL = None
@@ -96,15 +98,22 @@ def _kernel() -> object:
 
         @njit(cache=True)
         def loop(W1, W2, Sxx, Syx, identity, eta, n_steps, record_steps, rec1, rec2):
+            # every inner loop runs along a contiguous row (an axpy), so it vectorises without reordering a sum:
+            # each entry still accumulates its terms in the same order as the batched kernel (bit-identical,
+            # tested). E W1ᵀ needs W1's columns as rows, so a transposed copy w1t is kept (copied after each step).
             batch, hidden, n_in = W1.shape
             n_out = W2.shape[1]
             A = np.empty((n_out, n_in))
             E = np.empty((n_out, n_in))
             G1 = np.empty((hidden, n_in))
             G2 = np.empty((n_out, hidden))
+            w1t = np.empty((n_in, hidden))
             for b in range(batch):
                 w1 = W1[b].copy()
                 w2 = W2[b].copy()
+                for m in range(hidden):
+                    for i in range(n_in):
+                        w1t[i, m] = w1[m, i]
                 j = 0
                 for k in range(n_steps + 1):
                     if k == record_steps[j]:
@@ -113,36 +122,44 @@ def _kernel() -> object:
                         j += 1
                         if k == n_steps:
                             break
-                    for o in range(n_out):
+                    for o in range(n_out):  # A = W2 W1
                         for i in range(n_in):
-                            s = 0.0
-                            for m in range(hidden):
-                                s += w2[o, m] * w1[m, i]
-                            A[o, i] = s
-                    for o in range(n_out):
-                        for i in range(n_in):
-                            if identity:
-                                s = A[o, i]
-                            else:
-                                s = 0.0
-                                for m in range(n_in):
-                                    s += A[o, m] * Sxx[m, i]
-                            E[o, i] = s - Syx[o, i]
-                    for m in range(hidden):
-                        for i in range(n_in):
-                            s = 0.0
-                            for o in range(n_out):
-                                s += w2[o, m] * E[o, i]
-                            G1[m, i] = s
-                    for o in range(n_out):
+                            A[o, i] = 0.0
                         for m in range(hidden):
-                            s = 0.0
+                            c = w2[o, m]
                             for i in range(n_in):
-                                s += E[o, i] * w1[m, i]
-                            G2[o, m] = s
+                                A[o, i] += c * w1[m, i]
+                    for o in range(n_out):  # E = A Σxx − Σyx
+                        if identity:
+                            for i in range(n_in):
+                                E[o, i] = A[o, i] - Syx[o, i]
+                        else:
+                            for i in range(n_in):
+                                E[o, i] = 0.0
+                            for m in range(n_in):
+                                c = A[o, m]
+                                for i in range(n_in):
+                                    E[o, i] += c * Sxx[m, i]
+                            for i in range(n_in):
+                                E[o, i] -= Syx[o, i]
+                    for m in range(hidden):  # G1 = W2ᵀ E
+                        for i in range(n_in):
+                            G1[m, i] = 0.0
+                        for o in range(n_out):
+                            c = w2[o, m]
+                            for i in range(n_in):
+                                G1[m, i] += c * E[o, i]
+                    for o in range(n_out):  # G2 = E W1ᵀ
+                        for m in range(hidden):
+                            G2[o, m] = 0.0
+                        for i in range(n_in):
+                            c = E[o, i]
+                            for m in range(hidden):
+                                G2[o, m] += c * w1t[i, m]
                     for m in range(hidden):
                         for i in range(n_in):
                             w1[m, i] -= eta * G1[m, i]
+                            w1t[i, m] = w1[m, i]
                     for o in range(n_out):
                         for m in range(hidden):
                             w2[o, m] -= eta * G2[o, m]
