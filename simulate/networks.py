@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
 from simulate.tasks import Task, _positive_int
 
-__all__ = ["AbstractNetwork", "DeepLinear", "TaskTensors", "TwoLayer"]
+__all__ = ["ACTIVATIONS", "PARAMETERIZATIONS", "AbstractNetwork", "DeepLinear", "TaskTensors", "TwoLayer"]
 
 
 @dataclass(frozen=True)
@@ -124,43 +124,162 @@ class DeepLinear(AbstractNetwork):
         return grads
 
 
-_ACTIVATIONS = ("tanh", "relu")
+ACTIVATIONS = ("tanh", "relu", "gelu", "sigmoid", "linear")
+PARAMETERIZATIONS = ("standard", "ntk", "mup")
+
+
+def _activation(name: str, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """φ(h) and φ′(h), exactly (GELU is the erf form h·Φ(h), φ′ = Φ(h) + h·N(h; 0, 1))."""
+    if name == "tanh":
+        a = torch.tanh(h)
+        return a, 1 - a * a
+    if name == "relu":
+        return torch.relu(h), (h > 0).to(h.dtype)
+    if name == "gelu":
+        cdf = 0.5 * (1 + torch.erf(h / np.sqrt(2.0)))
+        return h * cdf, cdf + h * torch.exp(-0.5 * h * h) / np.sqrt(2 * np.pi)
+    if name == "sigmoid":
+        a = torch.sigmoid(h)
+        return a, a * (1 - a)
+    return h, torch.ones_like(h)
 
 
 @dataclass(frozen=True)
 class TwoLayer(AbstractNetwork):
-    """ŷ = W2 φ(W1 x) with φ = tanh or ReLU, trained on the items of the task (not only its covariances).
+    """ŷ = c2·W2 φ(c1·W1 x) − ŷ_origin(x), trained on the items of the task (not only its covariances).
+
+    φ is one of `ACTIVATIONS`. The multipliers c1, c2 and the learning-rate rule come from the parameterisation
+    (N = hidden width, d = input dimension, γ0 = ``gamma0`` the output multiplier):
+
+    ==============  =========  ===============  ==================  ===============
+    parameterization  c1        c2               init of W1, W2       η = rule(η0)
+    ==============  =========  ===============  ==================  ===============
+    standard        1          1/γ0             N(0, 1/d), N(0, 1/N)  η0·γ0²
+    ntk             1/√d       1/(γ0·√N)        N(0, 1), N(0, 1)      η0·γ0²
+    mup             1/√d       1/(γ0·N)         N(0, 1), N(0, 1)      η0·γ0²·N
+    ==============  =========  ===============  ==================  ===============
+
+    ``mup`` is the mean-field / μP scaling written as in Bordelon & Pehlevan (2022) and Graldi et al. (ICML 2025,
+    arXiv:2506.16884): c2 = 1/(γ√N) with γ = γ0·√N, and η = η0·γ². γ0 is Chizat, Oyallon & Bach's (2019) 1/α:
+    their GD on (1/α²)·L(α·h(w)) with step η0 moves w exactly as GD on L(h(w)/γ0) with step η0·γ0² does, so γ0 → 0
+    is the lazy (kernel) limit and γ0 = 1 the rich one for ``mup``. `learning_rate` applies the rule; `init` draws
+    the weights. With ``gamma0`` = 1 and ``standard`` this is the plain ŷ = W2 φ(W1 x).
+
+    The output at γ0 → 0 would be dominated by the initial function c2·W2⁰φ(c1·W1⁰x) = O(1/γ0); Chizat et al.
+    remove it by centring, and so does `centered_at` (ŷ_origin is that initial function, a constant in the
+    gradients). Without centring ŷ_origin = 0.
 
     >>> TwoLayer((4, 16, 3), "relu").activation
     'relu'
+    >>> net = TwoLayer((4, 16, 3), "tanh", parameterization="mup", gamma0=0.5)
+    >>> net.learning_rate(0.1)  # η0·γ0²·N
+    0.4
     """
 
     sizes: tuple[int, ...]
     activation: str = "tanh"
+    parameterization: str = "standard"
+    gamma0: float = 1.0
+    origin: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         sizes = _sizes(self.sizes)
         if len(sizes) != 3:
             raise ValueError(f"TwoLayer needs sizes (Ni, Nh, No), got {sizes}")
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; choose one of {_ACTIVATIONS}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}; choose one of {ACTIVATIONS}")
+        if self.parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"unknown parameterization {self.parameterization!r}; choose one of {PARAMETERIZATIONS}")
+        gamma0 = self.gamma0
+        if isinstance(gamma0, bool) or not isinstance(gamma0, (int, float)) or not (np.isfinite(gamma0) and gamma0 > 0):
+            raise ValueError(f"gamma0 must be a finite number > 0 (the output multiplier), got {gamma0!r}")
         object.__setattr__(self, "sizes", sizes)
+        object.__setattr__(self, "gamma0", float(gamma0))
+        if self.origin is not None:
+            W1, W2 = (np.asarray(w, dtype=np.float64) for w in self.origin)
+            n_in, hidden, n_out = sizes
+            if W1.ndim != 3 or W1.shape[1:] != (hidden, n_in) or W2.shape != (W1.shape[0], n_out, hidden):
+                raise ValueError(
+                    f"origin must be weights (W1 (B, {hidden}, {n_in}), W2 (B, {n_out}, {hidden})), got "
+                    f"{W1.shape} and {W2.shape}"
+                )
+            object.__setattr__(self, "origin", (W1, W2))
+        object.__setattr__(self, "_memo", {})
 
-    def _phi(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.activation == "tanh":
-            a = torch.tanh(h)
-            return a, 1 - a * a
-        return torch.relu(h), (h > 0).to(h.dtype)
+    @property
+    def multipliers(self) -> tuple[float, float]:
+        """(c1, c2) of the parameterisation (see the class docstring)."""
+        n_in, hidden, _ = self.sizes
+        if self.parameterization == "standard":
+            return 1.0, 1.0 / self.gamma0
+        c1 = 1.0 / np.sqrt(n_in)
+        return c1, (
+            1.0 / (self.gamma0 * np.sqrt(hidden)) if self.parameterization == "ntk" else 1.0 / (self.gamma0 * hidden)
+        )
+
+    def learning_rate(self, eta0: float) -> float:
+        """The step η that the parameterisation prescribes for base step ``eta0`` (class docstring)."""
+        if not (np.isfinite(eta0) and eta0 > 0):
+            raise ValueError(f"eta0 must be a finite step > 0, got {eta0!r}")
+        eta = eta0 * self.gamma0**2
+        return eta * self.sizes[1] if self.parameterization == "mup" else eta
+
+    def init(self, *, seed: int, batch: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Weights drawn as the parameterisation prescribes (class docstring), ``batch`` networks, seeded."""
+        n_in, hidden, n_out = self.sizes
+        batch = _positive_int(batch, "batch")
+        rng = np.random.default_rng(seed)
+        s1, s2 = (1 / np.sqrt(n_in), 1 / np.sqrt(hidden)) if self.parameterization == "standard" else (1.0, 1.0)
+        return s1 * rng.normal(size=(batch, hidden, n_in)), s2 * rng.normal(size=(batch, n_out, hidden))
+
+    def centered_at(self, weights0: Sequence[np.ndarray]) -> TwoLayer:
+        """This network with its output at ``weights0`` subtracted for every input (Chizat et al. 2019's centring):
+        ŷ(x) = 0 at ``weights0``, and the gradients are unchanged."""
+        return replace(self, origin=(np.asarray(weights0[0]), np.asarray(weights0[1])))
+
+    def hidden(
+        self, weights: Sequence[torch.Tensor], X: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Pre-activations h = c1·W1 X, activations φ(h) and φ′(h) for the items X (Ni, P): each (B, Nh, P)."""
+        c1, _ = self.multipliers
+        h = c1 * (weights[0] @ X)
+        a, da = _activation(self.activation, h)
+        return h, a, da
+
+    def output(self, weights: Sequence[torch.Tensor], X: torch.Tensor) -> torch.Tensor:
+        """ŷ for the items X (Ni, P): (B, No, P)."""
+        _, a, _ = self.hidden(weights, X)
+        return self.multipliers[1] * (weights[1] @ a) - self._origin_output(X, weights[0])
+
+    def _origin_output(self, X: torch.Tensor, like: torch.Tensor) -> torch.Tensor | float:
+        if self.origin is None:
+            return 0.0
+        key = (id(X), like.device, like.dtype)
+        memo = self._memo  # type: ignore[attr-defined]
+        if key not in memo or memo[key][0] is not X:  # one entry per data tensor (identity, not value)
+            W0 = [torch.as_tensor(w, dtype=like.dtype, device=like.device) for w in self.origin]
+            _, a0, _ = self.hidden(W0, X)
+            memo.clear()
+            memo[key] = (X, self.multipliers[1] * (W0[1] @ a0))
+        origin = memo[key][1]
+        if like.shape[0] != origin.shape[0] and like.shape[0] % origin.shape[0] == 0:
+            # records of a trajectory flattened time-major, (T·B, …) as `train` evaluates them: network b at every t
+            return origin.repeat(like.shape[0] // origin.shape[0], 1, 1)
+        if origin.shape[0] != like.shape[0]:
+            raise ValueError(
+                f"the network is centred at {origin.shape[0]} networks' weights but {like.shape[0]} are trained; "
+                "centre at the same batch of initial weights"
+            )
+        return origin
 
     def loss(self, weights: Sequence[torch.Tensor], data: TaskTensors) -> torch.Tensor:
-        W1, W2 = weights
-        a, _ = self._phi(W1 @ data.X)
-        r = W2 @ a - data.Y
+        r = self.output(weights, data.X) - data.Y
         return 0.5 * (r * r).sum(dim=(-2, -1)) / data.X.shape[1]
 
     def grads(self, weights: Sequence[torch.Tensor], data: TaskTensors) -> list[torch.Tensor]:
         W1, W2 = weights
-        a, da = self._phi(W1 @ data.X)
-        E = (W2 @ a - data.Y) / data.X.shape[1]
-        back = (W2.transpose(-1, -2) @ E) * da
-        return [back @ data.X.T, E @ a.transpose(-1, -2)]
+        c1, c2 = self.multipliers
+        _, a, da = self.hidden(weights, data.X)
+        E = (c2 * (W2 @ a) - self._origin_output(data.X, W1) - data.Y) / data.X.shape[1]
+        back = (c2 * (W2.transpose(-1, -2) @ E)) * da
+        return [c1 * (back @ data.X.T), c2 * (E @ a.transpose(-1, -2))]

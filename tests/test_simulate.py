@@ -232,7 +232,7 @@ def test_train_validation():
     with pytest.raises(FloatingPointError, match="diverged"):  # opted in beyond the bound: NaN is still caught
         train(net, gaussian_init(net.sizes, 10.0, seed=0), task, eta=1.0, times=[0.0, 200.0], allow_unstable=True)
     with pytest.raises(ValueError, match="activation"):
-        TwoLayer((2, 3, 2), "sigmoid")
+        TwoLayer((2, 3, 2), "softplus")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
             train(net, W, task, eta=0.1, times=[0.0], device="cuda")
