@@ -9,6 +9,7 @@
 """
 
 from simulate.continual import ContinualTrajectory, train_sequence
+from simulate.experiments import ContinualExperiment
 from simulate.init import (
     Weights,
     balanced_deep_init,
@@ -17,8 +18,9 @@ from simulate.init import (
     lambda_balanced_init,
     zero_balanced_init,
 )
-from simulate.networks import AbstractNetwork, DeepLinear, TaskTensors, TwoLayer
+from simulate.networks import ACTIVATIONS, PARAMETERIZATIONS, AbstractNetwork, DeepLinear, TaskTensors, TwoLayer
 from simulate.optim import OPTIMIZERS, Optimizer, minibatch_indices
+from simulate.sweeps import Experiment, grid, sweep
 from simulate.tasks import (
     Task,
     living_kingdom,
@@ -32,10 +34,14 @@ from simulate.tasks import (
 from simulate.train import Trajectory, steps_for_times, train
 
 __all__ = [
+    "ACTIVATIONS",
     "OPTIMIZERS",
+    "PARAMETERIZATIONS",
     "AbstractNetwork",
+    "ContinualExperiment",
     "ContinualTrajectory",
     "DeepLinear",
+    "Experiment",
     "Optimizer",
     "Task",
     "TaskTensors",
@@ -45,6 +51,7 @@ __all__ = [
     "balanced_deep_init",
     "decoupled_init",
     "gaussian_init",
+    "grid",
     "lambda_balanced_init",
     "living_kingdom",
     "minibatch_indices",
@@ -52,6 +59,7 @@ __all__ = [
     "random_orthogonal",
     "random_regression",
     "steps_for_times",
+    "sweep",
     "task_pair",
     "task_sequence",
     "train",
