@@ -60,6 +60,7 @@ __all__ = [
     "Discovery",
     "discover",
     "pareto_front",
+    "split_rows",
 ]
 
 BEST_LOSS_FACTOR = 1.1
@@ -366,7 +367,7 @@ def discover(
         y=y,
         names=names,
         target=target,
-        train=_split(len(y), float(holdout), seed),
+        train=split_rows(len(y), float(holdout), seed),
         budget=budget,
         snapping=snapping,
         reporter=Reporter(progress, backend=backend),
@@ -471,8 +472,13 @@ def _restart_seed(seed: int, restart: int) -> int:
     return int(np.random.SeedSequence([seed, restart]).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
-def _split(n: int, holdout: float, seed: int) -> np.ndarray:
-    """A seeded boolean mask of the training rows (all rows when the table is too small to split)."""
+def split_rows(n: int, holdout: float, seed: int) -> np.ndarray:
+    """A seeded boolean mask of the training rows (all rows when the table is too small to split): the split
+    `discover` makes for ``seed``, so a caller can find the rows a discovery held out.
+
+    >>> int((~split_rows(100, 0.25, 0)).sum())
+    25
+    """
     held = round(n * holdout)
     if held < 5 or n - held < MIN_ROWS:
         return np.ones(n, dtype=bool)
@@ -724,6 +730,7 @@ class _Session:
                     self.names,
                     max_denominator=self.snapping.max_denominator,
                     rel_factor=self.snapping.rel_factor,
+                    alpha=self.snapping.alpha,
                     admissible=admissible,
                 )
             self.reporter.report("snap", k, len(usable))

@@ -317,30 +317,18 @@ def _balance_data(seed: int) -> pd.DataFrame:
 
 def _overparameterized_data(seed: int) -> pd.DataFrame:
     """Mean forgetting F of a minimum-norm linear learner after two tasks (theory.overparameterized) over a sweep
-    of r = n/p (p = 50, n = 5 … 45) and teacher cosine s ∈ [−1, 1] (9 values): 81 cells, each a Monte Carlo mean
-    of Gaussian draws to a fixed precision — a pilot of `_PILOT` draws estimates the cell's standard deviation σ,
-    and the cell gets max(pilot, ⌈(σ/`_TARGET_SE`)²⌉) draws, so every mean carries noise of standard error
-    ≈ 0.01 (the per-draw σ ranges from 0.02 to 0.4 over the grid, so equal draw counts would make the noise 20×
-    larger in one corner than another; discover()'s floor assumes one noise variance). The law is the noise-free
-    expectation r(1 − 2s + r)."""
-    from theory.overparameterized import min_norm_forgetting
+    of r = n/p (p = 50, n = 5 … 45) and teacher cosine s ∈ [−1, 1] (9 values): 81 cells of
+    `simulate.experiments.OverparameterizedExperiment`, each a Monte Carlo mean to a standard error ≈ 0.01 (the
+    per-draw σ ranges from 0.02 to 0.4 over the grid, so equal draw counts would make the noise 20× larger in one
+    corner than another; discover()'s floor assumes one noise variance). The law is the noise-free expectation
+    r(1 − 2s + r)."""
+    from simulate import grid, sweep
+    from simulate.experiments import OverparameterizedExperiment
 
-    rng = np.random.default_rng(seed)
-    p = 50
-    rows = []
-    for n in range(5, 50, 5):
-        for s in np.linspace(-1.0, 1.0, 9):
-            w1, w2 = np.zeros(p), np.zeros(p)
-            w1[0], w2[0], w2[1] = 1.0, s, np.sqrt(max(0.0, 1.0 - s * s))
-
-            def draw(k: int, n: int = n, w1: np.ndarray = w1, w2: np.ndarray = w2) -> np.ndarray:
-                return min_norm_forgetting(rng.normal(size=(k, n, p)), rng.normal(size=(k, n, p)), w1, w2)
-
-            pilot = draw(_PILOT)
-            extra = max(0, int(np.ceil((pilot.std(ddof=1) / _TARGET_SE) ** 2)) - _PILOT)
-            values = np.concatenate([pilot, draw(extra)]) if extra else pilot
-            rows.append({"r": n / p, "s": s, "F": float(values.mean())})
-    return pd.DataFrame(rows)
+    configs = grid(n=list(range(5, 50, 5)), p=[50], similarity=[float(v) for v in np.linspace(-1.0, 1.0, 9)])
+    experiment = OverparameterizedExperiment(pilot=_PILOT, target_se=_TARGET_SE)
+    table = sweep(experiment, configs, [seed], progress=False)
+    return table[["r", "similarity", "F"]].rename(columns={"similarity": "s"})
 
 
 _PILOT = 64

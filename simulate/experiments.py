@@ -26,8 +26,9 @@ from simulate.networks import TwoLayer
 from simulate.sweeps import Experiment
 from simulate.tasks import Task, _rng, whiten
 from simulate.train import train
+from theory.forgetting import task_distance
 
-__all__ = ["CONTINUAL_AXES", "ContinualExperiment", "teachers_at_cosine"]
+__all__ = ["CONTINUAL_AXES", "ContinualExperiment", "OverparameterizedExperiment", "teachers_at_cosine"]
 
 # the configuration of one continual run: what `ContinualExperiment.run` reads from each configuration
 CONTINUAL_AXES = ("width", "activation", "parameterization", "gamma0", "similarity")
@@ -74,7 +75,10 @@ class ContinualExperiment(Experiment):
     (global step·η0, the time in units of the base step), ``loss_<k>`` for every task k, ``feature_rate``
     (`measures.feature_learning_rate` of W1 against the initialisation), and per run (repeated on its rows):
     ``forgetting`` (`measures.forgetting` of task 0), ``ntk_change`` (`measures.ntk_change` on X between the
-    initialisation and the end of the first phase) unless ``ntk=False``.
+    initialisation and the end of the first phase) unless ``ntk=False``, and ``task_distance_law``: the loss on
+    task 0 after the last task that the task-distance law (Braun et al. 2022, LAWS.md §3) gives a linear student
+    trained to convergence, ½‖Σyx,last − Σyx,0‖²_F + c_0 (c_0 task 0's irreducible loss for a linear map: 0 for
+    a linear teacher).
     """
 
     n_in: int = 8
@@ -150,6 +154,7 @@ class ContinualExperiment(Experiment):
             weights = [w[-1] for w in phase.weights]
         losses = np.stack([np.stack([ph.loss_on(task) for task in tasks], axis=1) for ph in phases])  # (P, T, n, B)
         forgetting = measures.forgetting(losses[:, -1])
+        law = 0.5 * task_distance(tasks[0].sigma_yx, tasks[-1].sigma_yx) ** 2 + tasks[0].irreducible_loss()
         ntk_change = np.full(len(seeds), np.nan)
         if self.ntk:
             K0 = measures.empirical_ntk(net, W0, tasks[0].X)
@@ -170,5 +175,62 @@ class ContinualExperiment(Experiment):
                 frame[f"loss_{k}"] = losses[:, :, k, b].reshape(-1)
             frame["forgetting"] = forgetting[b]
             frame["ntk_change"] = ntk_change[b]
+            frame["task_distance_law"] = law
             frames.append(frame)
         return frames
+
+
+@dataclass(frozen=True)
+class OverparameterizedExperiment(Experiment):
+    """The minimum-norm linear learner after two tasks (`theory.overparameterized.min_norm_forgetting`): one
+    configuration {n, p, similarity} gives the Monte Carlo mean forgetting F over Gaussian task draws, to a fixed
+    precision. A pilot of ``pilot`` draws estimates the per-draw standard deviation σ, and the cell gets
+    max(pilot, ⌈(σ/``target_se``)²⌉) draws, so every mean carries a standard error ≈ ``target_se`` (σ ranges 20×
+    over a typical grid; symbolic regression's noise floor assumes one noise variance).
+
+    Teachers are unit vectors w1* = e1, w2* = s·e1 + √(1 − s²)·e2 (cosine s exactly; the law is rotation
+    invariant). Each cell's draws come from a generator seeded by (seed, n, p, s), never by its place in the grid.
+
+    Rows (one per run): ``r`` = n/p, ``F`` (mean), ``F_se`` (its standard error), ``draws``.
+
+    >>> from simulate.sweeps import sweep
+    >>> t = sweep(OverparameterizedExperiment(), [{"n": 10, "p": 50, "similarity": 0.0}], [0], progress=False)
+    >>> round(float(t.r[0]), 2), bool(abs(t.F[0] - 0.2 * 1.2) < 5 * t.F_se[0])  # the law r(1 − 2s + r)
+    (0.2, True)
+    """
+
+    pilot: int = 64
+    target_se: float = 0.01
+    name: str = "overparameterized_forgetting"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pilot, bool) or not isinstance(self.pilot, int) or self.pilot < 2:
+            raise ValueError(f"pilot must be an integer ≥ 2, got {self.pilot!r}")
+        if not (np.isfinite(self.target_se) and self.target_se > 0):
+            raise ValueError(f"target_se must be a finite standard error > 0, got {self.target_se!r}")
+
+    def run(self, items: Sequence[tuple[Mapping[str, Any], int]]) -> list[pd.DataFrame]:
+        frames = []
+        for config, seed in items:
+            n, p, cos = int(config["n"]), int(config["p"]), float(config["similarity"])
+            if not (0 < n < p) or not -1 <= cos <= 1:
+                raise ValueError(f"need 0 < n < p and a cosine in [−1, 1], got n = {n}, p = {p}, similarity = {cos}")
+            rng = np.random.default_rng([seed, n, p, round((cos + 1) * 1e9)])
+            values = _forgetting_draws(rng, n, p, cos, self.pilot, self.target_se)
+            se = values.std(ddof=1) / np.sqrt(values.size)
+            frames.append(pd.DataFrame({"r": [n / p], "F": [values.mean()], "F_se": [se], "draws": [values.size]}))
+        return frames
+
+
+def _forgetting_draws(rng: np.random.Generator, n: int, p: int, cos: float, pilot: int, target_se: float) -> np.ndarray:
+    """Per-draw forgetting of the minimum-norm learner: a pilot, then enough draws for ``target_se``."""
+    from theory.overparameterized import min_norm_forgetting
+
+    w1, w2 = np.zeros(p), np.zeros(p)
+    w1[0], w2[0], w2[1] = 1.0, cos, np.sqrt(max(0.0, 1.0 - cos * cos))
+    first = min_norm_forgetting(rng.normal(size=(pilot, n, p)), rng.normal(size=(pilot, n, p)), w1, w2)
+    extra = max(0, int(np.ceil((first.std(ddof=1) / target_se) ** 2)) - pilot)
+    if not extra:
+        return first
+    more = min_norm_forgetting(rng.normal(size=(extra, n, p)), rng.normal(size=(extra, n, p)), w1, w2)
+    return np.concatenate([first, more])

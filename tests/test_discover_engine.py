@@ -14,7 +14,7 @@ import pytest
 import sympy as sp
 
 from discover import Budget, discover
-from discover.discovery import ESCALATION, _restart_seed, _same_values, _split
+from discover.discovery import ESCALATION, _restart_seed, _same_values, split_rows
 from discover.floor import RHO_SIGMAS, Residuals
 
 QUICK = Budget.quick()
@@ -121,10 +121,10 @@ def test_a_deterministic_engine_runs_once_per_stage() -> None:
 
 
 def test_the_split_is_seeded_and_small_tables_are_not_split() -> None:
-    a, b = _split(200, 0.25, 3), _split(200, 0.25, 3)
+    a, b = split_rows(200, 0.25, 3), split_rows(200, 0.25, 3)
     assert np.array_equal(a, b) and int((~a).sum()) == 50
-    assert not np.array_equal(a, _split(200, 0.25, 4))
-    assert _split(12, 0.25, 0).all()  # 3 held-out rows would be too few
+    assert not np.array_equal(a, split_rows(200, 0.25, 4))
+    assert split_rows(12, 0.25, 0).all()  # 3 held-out rows would be too few
     table = _table(12)
     table["y"] = table.x + table.z
     d = discover(table, "y", backend="sindy", library=("poly", 1))

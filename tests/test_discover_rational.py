@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from discover.discovery import _split
+from discover.discovery import split_rows
 from discover.floor import Residuals
 from discover.polish import polish
 from discover.problems import get_problem
@@ -71,7 +71,7 @@ def test_the_floor_is_not_fooled_by_heavy_tailed_misfits_or_by_a_flexible_approx
     frame = PEAK.data(1)
     X = frame[list(PEAK.features)].to_numpy()
     z = np.exp(4 * frame.t_peak.to_numpy() * frame.s.to_numpy())
-    R = Residuals(X, z, _split(len(z), 0.25, 1))
+    R = Residuals(X, z, split_rows(len(z), 0.25, 1))
     columns = dict(zip(PEAK.features, X.T, strict=True))
     for misfit in (
         2811 + 6 * S**2 / (5 * A1 * A2),
@@ -86,7 +86,7 @@ def test_the_floor_is_not_fooled_by_heavy_tailed_misfits_or_by_a_flexible_approx
     X2 = rng.uniform(0.5, 2.0, (200, 2))
     y2 = np.sqrt(X2[:, 0]) + X2[:, 1]
     approx = sparse_rational(X2, y2, ["x", "y"], degree=3)[-1]
-    R2 = Residuals(X2, y2, _split(200, 0.25, 0))
+    R2 = Residuals(X2, y2, split_rows(200, 0.25, 0))
     test = R2.test(evaluate(approx, {"x": X2[:, 0], "y": X2[:, 1]}), exact=False)
     assert test.train_mse <= R2.floor and not test.at_floor, test
 

@@ -104,6 +104,27 @@ def _parser() -> argparse.ArgumentParser:
     p_report.add_argument(
         "--force", action="store_true", help="overwrite files in the output directory that lawbook did not write"
     )
+    p_study = sub.add_parser(
+        "study", help="run a study (sweep, measurements, discovery, held-out checks) and write its page"
+    )
+    p_study.add_argument("name", choices=_studies(), metavar="STUDY", help=f"one of {', '.join(_studies())}")
+    p_study.add_argument("--quick", action="store_true", help="the small plan: a few minutes on 2 cores")
+    p_study.add_argument(
+        "--out", type=_out_dir, default=Path("reports/studies"), help="output directory (default: reports/studies/)"
+    )
+    p_study.add_argument(
+        "--cache",
+        type=_out_dir,
+        default=Path(".lawbook-cache/sweeps"),
+        help="sweep cache (default: .lawbook-cache/sweeps/)",
+    )
+    p_study.add_argument(
+        "--scheduler", default="serial", help="serial (default), processes, dask (a local cluster) or tcp://HOST:PORT"
+    )
+    p_study.add_argument("--workers", type=int, default=None, help="processes for --scheduler processes or dask")
+    p_study.add_argument(
+        "--force", action="store_true", help="overwrite files in the output directory that lawbook did not write"
+    )
     p_sim = sub.add_parser(
         "simulate", help="the simulated trajectories behind a law's checks, with the law's curve, as CSV"
     )
@@ -647,6 +668,29 @@ def _report(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _studies() -> tuple[str, ...]:
+    from verify.studies import STUDIES
+
+    return STUDIES
+
+
+def _study(args: argparse.Namespace) -> int:
+    from verify.publish import check_destination
+    from verify.studies import forgetting
+
+    if args.workers is not None and args.workers < 1:
+        raise _UsageError(f"--workers must be a positive integer, got {args.workers}")
+    check_destination(args.out, force=args.force, names=["forgetting.md"])  # fail now, not after the sweep
+    plan = forgetting.QUICK if args.quick else forgetting.FULL
+    result = forgetting.run_study(
+        plan, cache=args.cache, scheduler=args.scheduler, workers=args.workers, progress=sys.stderr.isatty()
+    )
+    page = forgetting.write_study(result, args.out, force=args.force)
+    found = int((result.phase1.level == "exact").sum())
+    print(f"study forgetting ({plan.name}): phase 1 exact in {found} of {len(result.phase1)} seeds; page {page}")
+    return 0
+
+
 def _page_owners(manifest: Any) -> set[str]:
     """The laws that have a page in a report directory, by its manifest."""
     if manifest is None:
@@ -676,6 +720,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _discover(args)
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "study":
+            return _study(args)
         return _verify(args)
     except BrokenPipeError:  # the reader stopped early (`lawbook simulate LAW | head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
