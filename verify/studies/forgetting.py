@@ -71,8 +71,10 @@ FULL = Plan(
     budget="default",
     name="full",
 )
-# D's candidate inputs: the linear law's value and what the sweep controls or measures
-FEATURES = ("law", "s", "gamma0", "width", "feature_rate", "ntk_change")
+# D's candidate inputs: the linear law's value, what the sweep controls or measures, and eps2, the loss left on task
+# 2 (a student ε2 from the second teacher in loss can sit up to 2√(law·ε2) + ε2 from the law without any forgetting
+# dynamics of its own)
+FEATURES = ("law", "s", "gamma0", "width", "feature_rate", "ntk_change", "eps2")
 
 
 @dataclass(frozen=True)
@@ -151,12 +153,14 @@ def _runs(plan: Plan, cache: Path | None, scheduler: str, workers: int | None, p
         {
             "L1_after_T1": first.loss_0,
             "L1_after_T2": end.loss_0,
+            "L2_after_T2": end.loss_1,
             "law": end.task_distance_law,
             "feature_rate": first.feature_rate,
             "ntk_change": end.ntk_change,
         }
     ).reset_index()
     runs["D"] = runs.L1_after_T2 - runs.law
+    runs["eps2"] = runs.L2_after_T2
     return runs.rename(columns={"similarity": "s"})
 
 
@@ -183,6 +187,7 @@ def _phase2(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
                     "seed": seed,
                     "expression": str(best.expr),
                     "complexity": best.complexity,
+                    "terms": _terms(best.expr),
                     "heldout_r2": best.heldout_r2,
                     "train_mse": best.loss,
                     "D_variance": float(frame.D.var()),
@@ -201,6 +206,13 @@ def _phase2(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
                     {"measured": held.D.to_numpy(), "predicted": np.broadcast_to(predicted, len(held))}
                 )
     return pd.DataFrame(rows), fronts, parity
+
+
+def _terms(expr: Any) -> int:
+    """Additive terms of the expression multiplied out (exponentials and logs kept whole)."""
+    import sympy as sp
+
+    return len(sp.Add.make_args(sp.expand(expr, power_exp=False, log=False)))
 
 
 def _train_mask(found: Any, n: int) -> np.ndarray:
@@ -289,6 +301,9 @@ def _parity_png(result: StudyResult) -> bytes:
         axes = np.atleast_1d(axes)
         for ax, activation in zip(axes, names, strict=False):
             table = result.parity[activation]
+            if table.empty:  # too few configurations for discover() to hold any out
+                ax.set_title(f"{activation}: no held-out configurations")
+                continue
             ax.plot(table.measured, table.predicted, "o", ms=4)
             lo = float(min(table.measured.min(), table.predicted.min()))
             hi = float(max(table.measured.max(), table.predicted.max()))
@@ -342,24 +357,36 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
     ]
     if len(linear):
         rel = (linear.D.abs() / linear.law).max()
+        bound = 2 * np.sqrt(linear.law * linear.L2_after_T2) + linear.L2_after_T2
         lines += [
             f"Over {len(linear)} linear-student runs (every γ0, width, s and seed) the loss on task 1 after task 2 "
-            f"matches ½‖Σyx,2 − Σyx,1‖² to a relative {rel:.1e} at worst; the loss left on task 1 after its own "
-            f"phase, the run's convergence error, is at most {linear.L1_after_T1.max():.1e}.",
+            f"matches ½‖Σyx,2 − Σyx,1‖² to a relative {rel:.1e} at worst. The run's own convergence error bounds "
+            "the difference: with ε2 the loss left on task 2, |L − law| ≤ 2√(law·ε2) + ε2 (the student is ε2 from "
+            f"Σyx,2 in loss); the largest |L − law| / bound is {(linear.D.abs() / bound).max():.3f} (≤ 1: the law "
+            "holds to the numerics).",
             "",
         ]
     lines += ["## Phase 2: nonlinear students depart from the law", ""]
     for activation in [a for a in plan.activations if a != "linear"]:
         mine = runs[runs.activation == activation]
         by_gamma = mine.assign(rel=(mine.D / mine.law).abs()).groupby("gamma0").rel.mean()
+        bound = 2 * np.sqrt(mine.law * mine.eps2) + mine.eps2
+        beyond = int((mine.D.abs() > bound).sum())
         lines.append(
             f"- **{activation}**: mean |L − law|/law "
             + ", ".join(f"{v:.3f} at γ0 = {g:g}" for g, v in by_gamma.items())
-            + "."
+            + f"; the loss left on task 2 is ε2 = {mine.eps2.median():.1e} (median), and {beyond} of {len(mine)} "
+            "runs depart from the law by more than that residual allows (2√(law·ε2) + ε2)."
         )
     lines += [
         "",
-        "Discovery of the departure D = L − law from (law, s, γ0, width, feature rate, NTK change), one table per "
+        "A departure within the bound needs no forgetting mechanism beyond the imperfect fit of task 2: the "
+        "nonlinear students' difference from the linear law is then a statement about how they fit the second "
+        "teacher, and ε2 is offered to the search below as an input.",
+    ]
+    lines += [
+        "",
+        "Discovery of the departure D = L − law from (law, s, γ0, width, feature rate, NTK change, ε2), one table per "
         "seed (one row per configuration, so held-out rows are held-out configurations):",
         "",
     ]
@@ -371,11 +398,12 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
                 heldout_r2_min=("heldout_r2", "min"),
                 heldout_r2_max=("heldout_r2", "max"),
                 complexity_median=("complexity", "median"),
+                terms_median=("terms", "median"),
             )
             .reset_index()
         )
         lines += [*_md_table(summary), "", "Per seed:", "", *_md_table(result.discoveries), ""]
-        goal = summary[(summary.heldout_r2_min >= 0.95) & (summary.complexity_median <= 10)]
+        goal = summary[(summary.heldout_r2_min >= 0.95) & (summary.terms_median <= 10)]
         verdict = (
             f"met for {', '.join(goal.activation)}"
             if len(goal)

@@ -1,0 +1,81 @@
+"""The forgetting study end to end on a small plan, and its command line."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from verify.cli import main
+from verify.studies import forgetting
+
+# 2 widths × 3 γ0 × 4 cosines = 24 configurations a seed: enough rows for discover() to hold 6 out
+SMALL = dataclasses.replace(
+    forgetting.QUICK,
+    widths=(16, 32),
+    gamma0s=(0.1, 0.3, 1.0),
+    similarities=(0.0, 0.3, 0.6, 0.9),
+    activations=("linear", "tanh"),
+    seeds=(0, 1),
+    steps=1500,
+    phase1_seeds=(0,),
+    name="test",
+)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def result(cache):
+    return forgetting.run_study(SMALL, cache=cache, progress=False)
+
+
+@pytest.mark.slow
+def test_the_study_runs_end_to_end_and_writes_its_page(result, tmp_path):
+    assert list(result.phase1.seed) == [0]
+    assert result.phase1.level[0] == "exact"  # the overparameterised law from one seed's sweep table
+    linear = result.runs[result.runs.activation == "linear"]
+    assert len(linear) == 2 * 3 * 4 * 2
+    # linear students follow the task-distance law up to the run's convergence error: with ε2 the loss left on task
+    # 2 (½‖W − Σyx,2‖², whitened inputs), |L1 − ½‖Σyx,2 − Σyx,1‖²| ≤ ‖Σyx,2 − Σyx,1‖·√(2ε2) + ε2 = 2√(law·ε2) + ε2
+    eps = linear.L2_after_T2.to_numpy()
+    bound = 2 * np.sqrt(linear.law * eps) + eps
+    assert np.all(np.abs(linear.D) <= bound * (1 + 1e-9) + 1e-15)
+    assert not np.all(np.abs(linear.D + 0.01 * linear.law) <= bound)  # a law 1 % off fails the same bound
+    tanh = result.runs[result.runs.activation == "tanh"]
+    # the nonlinear students sit much further from the law than the linear ones (measured: ≈ 100× in median)
+    assert np.median(np.abs(tanh.D)) > 10 * np.median(np.abs(linear.D))
+    assert set(result.discoveries.activation) == {"tanh"} and len(result.discoveries) == 2
+    assert result.discoveries.heldout_r2.notna().all()  # held-out configurations existed
+    page = forgetting.write_study(result, tmp_path / "studies")
+    text = page.read_text()
+    assert "Exact rediscovery of r(1 − 2s + r) in 1 of 1 seeds" in text
+    for name in ("forgetting_vs_similarity.png", "forgetting_departure.png", "forgetting_parity.png"):
+        assert (tmp_path / "studies" / name).stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_a_repeated_study_reads_its_runs_from_the_cache(result, cache, monkeypatch):
+    from simulate.experiments import ContinualExperiment, OverparameterizedExperiment
+
+    def must_not_run(self, items):
+        raise AssertionError("a cached run was computed again")
+
+    monkeypatch.setattr(ContinualExperiment, "run", must_not_run)
+    monkeypatch.setattr(OverparameterizedExperiment, "run", must_not_run)
+    again = forgetting.run_study(SMALL, cache=cache, progress=False)
+    assert again.runs.equals(result.runs)
+    assert again.discoveries.drop(columns="seconds").equals(result.discoveries.drop(columns="seconds"))
+
+
+def test_the_command_line_refuses_bad_input(tmp_path, capsys):
+    assert main(["study", "nope"]) == 2
+    assert main(["study", "forgetting", "--workers", "0", "--out", str(tmp_path / "o")]) == 2
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "forgetting.md").write_text("someone else's page\n")
+    assert main(["study", "forgetting", "--quick", "--out", str(tmp_path / "taken")]) == 2
+    assert "refusing to overwrite" in capsys.readouterr().err
