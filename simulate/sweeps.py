@@ -9,7 +9,7 @@ An `Experiment` says what one (configuration, seed) run measures and which runs 
   Dask runs compute the same units the same way and give identical tables (tested bit for bit).
 - **cache.** Each run's rows are stored as ``<cache>/<key>.parquet`` (pyarrow; open them with `pandas.read_parquet`),
   the key a SHA-256 of the experiment's name and fields, the run's configuration and seed, and the code version
-  (`code_version`: lawbook's version and the source of `simulate` and of the experiment's module). A unit is run
+  (`code_version`: lawbook's version and the source of `simulate`, `theory` and the experiment's module). A unit is run
   again only if one of its runs is missing, so an interrupted sweep resumes at the unit it was in, a repeated one
   runs nothing, and a changed grid reuses every run it shares with the old one (runs computed in another unit can
   then differ from a fresh computation in the last bits, ≈ 1e-14: batched matmuls need not sum in the same order).
@@ -90,9 +90,10 @@ def _source_digest(paths: Iterable[Path]) -> str:
 
 
 def code_version(experiment: Experiment) -> str:
-    """A digest of the code a run's numbers come from: lawbook's version, every module of `simulate`, and the
-    module that defines the experiment. Any edit there invalidates the cache (on purpose: a cached number must be
-    what today's code computes)."""
+    """A digest of the code a run's numbers come from: lawbook's version, every module of `simulate` and `theory`
+    (experiments use theory's closed forms, e.g. the minimum-norm learner), and the module that defines the
+    experiment. Any edit there invalidates the cache (on purpose: a cached number must be what today's code
+    computes)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -101,6 +102,9 @@ def code_version(experiment: Experiment) -> str:
         own = "source"
     simulate_dir = Path(__file__).resolve().parent
     files = set(simulate_dir.glob("*.py"))
+    import theory
+
+    files |= set(Path(theory.__file__).resolve().parent.glob("*.py"))
     source = inspect.getsourcefile(type(experiment))
     if source is not None:
         files.add(Path(source).resolve())
