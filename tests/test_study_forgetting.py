@@ -51,9 +51,13 @@ def test_the_study_runs_end_to_end_and_writes_its_page(result, tmp_path):
     assert np.median(np.abs(tanh.D)) > 10 * np.median(np.abs(linear.D))
     assert set(result.discoveries.activation) == {"tanh"} and len(result.discoveries) == 2
     assert result.discoveries.heldout_r2.notna().all()  # held-out configurations existed
+    conv = result.convergence  # tanh at width 32, s = 0: D and ε2 at 1,500 and 6,000 steps a task
+    assert list(conv.columns) == ["activation", "gamma0", "D", "eps2", "D_longer", "eps2_longer"]
+    assert len(conv) == 3 and np.all(conv.eps2_longer < conv.eps2)  # longer training fits task 2 better
     page = forgetting.write_study(result, tmp_path / "studies")
     text = page.read_text()
     assert "Exact rediscovery of r(1 − 2s + r) in 1 of 1 seeds" in text
+    assert "Convergence check" in text
     for name in ("forgetting_vs_similarity.png", "forgetting_departure.png", "forgetting_parity.png"):
         assert (tmp_path / "studies" / name).stat().st_size > 1000
 
