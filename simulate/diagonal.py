@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from theory.checks import as_regression
+
 __all__ = ["DiagonalRun", "flow_diagonal", "train_diagonal"]
 
 
@@ -24,13 +26,8 @@ class DiagonalRun(NamedTuple):
 
 
 def _problem(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """X (n, d) and y (n,) as float64, checked finite, and α checked positive."""
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(f"need X (n, d) and y (n,), got {X.shape} and {y.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError("X or y contains NaN or inf")
+    """X (n, d) and y (n,) as float64, checked finite (`theory.checks.as_regression`), and α checked positive."""
+    X, y = as_regression(X, y)
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"alpha must be positive and finite, got alpha={alpha!r}")
     return X, y

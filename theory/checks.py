@@ -36,6 +36,7 @@ __all__ = [
     "BALANCE_RTOL",
     "WHITEN_RTOL",
     "as_matrix",
+    "as_regression",
     "as_times",
     "check_balanced",
     "check_finite",
@@ -83,6 +84,21 @@ def as_matrix(a: ArrayLike, name: str, *, shape: tuple[int | None, int | None] |
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf; check the data or the step size that produced it")
     return arr
+
+
+def as_regression(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """A regression problem's inputs X (n, d) and targets y (n,) as finite float64 arrays, else ValueError.
+
+    >>> as_regression([[1.0, 2.0]], [3.0])[1].tolist()
+    [3.0]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"need X of shape (n, d) and y of shape (n,), got {X.shape} and {y.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X or y contains NaN or inf")
+    return X, y
 
 
 def as_times(t: ArrayLike, tau: float) -> np.ndarray:

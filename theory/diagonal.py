@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from theory.checks import as_regression
 from theory.law import Assumption, Law
 
 __all__ = ["diagonal_implicit_bias", "min_q_interpolant", "q_alpha"]
@@ -37,12 +38,7 @@ _q = 2 - sp.sqrt(4 + z**2) + z * sp.asinh(z / 2)
 
 
 def _matrix_inputs(X: object, y: object, alpha: float) -> tuple[np.ndarray, np.ndarray, float]:
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(f"need X of shape (n, d) and y of shape (n,), got {X.shape} and {y.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError("X or y contains NaN or inf")
+    X, y = as_regression(X, y)
     n, d = X.shape
     if n >= d:
         raise ValueError(
