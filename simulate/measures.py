@@ -16,12 +16,13 @@ earlier ones.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
 from torch.func import jacrev, vjp, vmap
 
-from simulate.networks import AbstractNetwork, DeepLinear, TaskTensors, TwoLayer
+from simulate.networks import AbstractNetwork, TaskTensors, TwoLayer
 from simulate.tasks import Task
 
 __all__ = [
@@ -35,7 +36,6 @@ __all__ = [
     "hessian_trace",
     "kernel_alignment",
     "linear_cka",
-    "network_output",
     "ntk_change",
     "stable_rank",
     "target_alignment",
@@ -160,15 +160,6 @@ def stable_rank(M: np.ndarray) -> np.ndarray | float:
     return float(out) if out.ndim == 0 else out
 
 
-def network_output(network: AbstractNetwork, weights: Sequence[torch.Tensor], X: torch.Tensor) -> torch.Tensor:
-    """ŷ of every network of the batch on the items X (Ni, P): (B, No, P)."""
-    if isinstance(network, TwoLayer):
-        return network.output(weights, X)
-    if isinstance(network, DeepLinear):
-        return network.end_to_end(weights) @ X
-    raise TypeError(f"no output function for {type(network).__name__}; use DeepLinear or TwoLayer")
-
-
 def _tensors(weights: Sequence[np.ndarray | torch.Tensor]) -> list[torch.Tensor]:
     return [torch.tensor(np.asarray(w, dtype=np.float64)) for w in weights]  # copies: read-only arrays are fine
 
@@ -184,21 +175,15 @@ def empirical_ntk(network: AbstractNetwork, weights: Sequence[np.ndarray], X: np
     """
     W = _tensors(weights)
     Xt = torch.tensor(np.asarray(X, dtype=np.float64))
+    if isinstance(network, TwoLayer) and network.origin is not None:
+        network = replace(network, origin=None)  # the centring term is constant in θ: it does not enter J
 
     def single(*layers: torch.Tensor) -> torch.Tensor:
-        return network_output(network, [w[None] for w in layers], Xt)[0].reshape(-1)
+        return network.output([w[None] for w in layers], Xt)[0].reshape(-1)
 
-    if isinstance(network, TwoLayer) and network.origin is not None:
-        network = _uncentred(network)  # the centring term is constant in θ: it does not enter J
     jac = vmap(jacrev(single, argnums=tuple(range(len(W)))))(*W)
     J = torch.cat([j.reshape(j.shape[0], j.shape[1], -1) for j in jac], dim=-1)
     return (J @ J.transpose(-1, -2)).numpy()
-
-
-def _uncentred(network: TwoLayer) -> TwoLayer:
-    from dataclasses import replace
-
-    return replace(network, origin=None)
 
 
 def ntk_change(K_0: np.ndarray, K_t: np.ndarray) -> np.ndarray:

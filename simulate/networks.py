@@ -60,6 +60,10 @@ class AbstractNetwork(ABC):
     def grads(self, weights: Sequence[torch.Tensor], data: TaskTensors) -> list[torch.Tensor]:
         """∂L/∂W_l for every layer, same shapes as the weights."""
 
+    @abstractmethod
+    def output(self, weights: Sequence[torch.Tensor], X: torch.Tensor) -> torch.Tensor:
+        """ŷ of every network of the batch on the items X (Ni, P): (B, No, P)."""
+
     def check_task(self, task: Task) -> None:
         if (task.Ni, task.No) != (self.sizes[0], self.sizes[-1]):
             raise ValueError(
@@ -98,6 +102,9 @@ class DeepLinear(AbstractNetwork):
 
     def end_to_end(self, weights: Sequence[torch.Tensor]) -> torch.Tensor:
         return _chain(weights)
+
+    def output(self, weights: Sequence[torch.Tensor], X: torch.Tensor) -> torch.Tensor:
+        return _chain(weights) @ X
 
     def loss(self, weights: Sequence[torch.Tensor], data: TaskTensors) -> torch.Tensor:
         W = _chain(weights)
