@@ -105,9 +105,6 @@ class ContinualExperiment(Experiment):
         if not (np.isfinite(self.eta0) and self.eta0 > 0):
             raise ValueError(f"eta0 must be a finite step > 0, got {self.eta0!r}")
 
-    def batch_key(self, config: Mapping[str, Any]) -> tuple:
-        return tuple(sorted(config.items()))  # one configuration's seeds: same tasks, same network
-
     def tasks(self, similarity: float, task_seed: int) -> list[Task]:
         """The task sequence of a configuration (class docstring)."""
         rng = _rng(task_seed)

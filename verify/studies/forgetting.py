@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -475,11 +475,3 @@ def write_study(result: StudyResult, out: Path, *, force: bool = False) -> Path:
     files.append(ReportFile("forgetting.md", "study:forgetting", page.encode()))
     publish(out, files, owners={"study:forgetting": {"plan": result.plan.name}}, force=force)
     return Path(out) / "forgetting.md"
-
-
-def plan_named(name: str, overrides: Mapping[str, Any] | None = None) -> Plan:
-    """QUICK or FULL by name, with fields replaced by ``overrides``."""
-    plans = {"quick": QUICK, "full": FULL}
-    if name not in plans:
-        raise ValueError(f"unknown plan {name!r}; use one of {sorted(plans)}")
-    return dataclasses.replace(plans[name], **dict(overrides or {}))
