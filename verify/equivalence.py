@@ -141,7 +141,8 @@ def equivalent(
     box ``domain`` (or, with a sampler, those of the other, non-string argument) as the known names.
     The verdict is the numeric one alone unless ``simplify_timeout`` > 0 asks SymPy for a second opinion (up to that
     many seconds in a child process; ``Verdict.simplify`` says ``"not asked"`` otherwise): the numeric verdict
-    costs 6-150 ms, the opinion up to its timeout (0.8 s on the logistic tanh rewrite, 5 s on decoupling_2x2).
+    costs 0.07 s on the logistic tanh rewrite and 0.25 s on decoupling_2x2 expanded, the opinion up to its timeout
+    (1.9 s and 5 s there; benchmarks/equivalence.py).
 
     Raises `ValueError` naming the problem for a symbol without an interval, an empty or non-finite interval,
     ``n_points`` < 200, ``digits`` < 20, or a domain where the reference is undefined at most points;
