@@ -86,6 +86,11 @@ _SIMPLE_MULTIPLE = 4
 _MAX_ROUNDS = 3
 # Rewriting (expand/factor) is skipped above this many nodes: it can be slow and rarely helps there.
 _MAX_REWRITE_NODES = 200
+# ... and factorisation is skipped when an exact coefficient's numerator or denominator exceeds this: SymPy's
+# multivariate factoring (Wang's algorithm) grows with the coefficients' height and the number of symbols, and on a
+# 5-symbol front with coefficients like 1907 and 13918 it ran for minutes (a forgetting-study search). Snapped
+# laws' coefficients are small (2, 3/2, 13/8), which is where factoring tidies anything.
+_MAX_FACTOR_COEFFICIENT = 100
 
 
 @dataclass(frozen=True)
@@ -362,20 +367,25 @@ def _normal_forms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
     ``sympy.factor`` of a polynomial with float coefficients converts them to rationals of large numerators and
     factors over the integers: most of the cost of snapping (2.0 of 2.9 s on a ``coupling_peak_time`` front), for
     a purpose `_monic` serves without factorisation. Exact coefficients are small integers after snapping, and
-    factoring them is cheap (ms) and tidies ``2*s*u - 2*u**2`` into ``2*u*(s - u)``.
+    factoring them is cheap (ms) and tidies ``2*s*u - 2*u**2`` into ``2*u*(s - u)``; larger exact coefficients
+    (above ``_MAX_FACTOR_COEFFICIENT``) are left expanded, since factoring them can take minutes.
     """
     expanded = _expand(expr)
     forms = [expanded]
     if expanded.has(sp.Float):
         split = expanded.replace(sp.log, _split_log).replace(_is_fractional_power_of_sum, _split_power)
         rewritten = _monic(_expand(split))
-    else:
+    elif all(
+        abs(r.p) <= _MAX_FACTOR_COEFFICIENT and r.q <= _MAX_FACTOR_COEFFICIENT for r in expanded.atoms(sp.Rational)
+    ):
         try:
             # deep: the arguments of functions too, so that log(a/D + b/D − c/D), as a rational fit mapped back
             # through exp gives it, becomes log((a + b − c)/D) (82 nodes → 38 for the coupling peak time)
             rewritten = sp.factor(expanded, deep=True)
         except (sp.PolynomialError, NotImplementedError, TypeError):  # pragma: no cover - depends on the input
             rewritten = expanded
+    else:
+        rewritten = expanded
     if rewritten != expanded:
         forms.append(rewritten)
     return tuple(forms)

@@ -204,3 +204,18 @@ def test_only_constants_within_float32_accuracy_are_snapped_together() -> None:
     assert _within_float32(3.00000039929171, 12) == 3
     assert _within_float32(float(np.float32(1 / 3)), 12) == sp.Rational(1, 3)
     assert _within_float32(3.00001, 12) is None  # 3e-6 relative: more than 8 float32 ulps away from 3
+
+
+def test_factoring_is_kept_to_small_exact_coefficients():
+    """Exact forms are factored when their coefficients are small (that is where it tidies a snapped law), and
+    left expanded above `_MAX_FACTOR_COEFFICIENT`, where SymPy's multivariate factoring took minutes on a study's
+    front; the rewrite would be the same kind of tidying either way, so nothing but the cost is lost."""
+    from discover.snapping import _MAX_FACTOR_COEFFICIENT
+
+    small = 2 * s * u - 2 * u**2
+    assert _normal_forms(small)[-1] == 2 * u * (s - u)
+    big = _MAX_FACTOR_COEFFICIENT + 1
+    large = big * s * u - big * u**2
+    assert _normal_forms(large) == (sp.expand(large),)
+    # the cap is on each numerator and denominator, not on the size of the value
+    assert _normal_forms(sp.Rational(1, big) * (s * u - u**2)) == (sp.expand(sp.Rational(1, big) * (s * u - u**2)),)

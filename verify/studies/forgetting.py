@@ -9,11 +9,20 @@ seed's table alone must find `overparameterized_two_task_forgetting`, F = r(1 �
 loss on the first must equal the task-distance law ½‖Σyx,2 − Σyx,1‖² + c_1 (Braun et al. 2022) to the
 convergence error of the run, at every γ0 and width.
 
-**Phase 2, nonlinear students.** The same sweep with tanh and ReLU students (μP, γ0 from lazy to rich): the
-departure D = L_1(after T_2) − law is measured per run, and symbolic regression looks for D as a function of the
-law's value, the similarity, γ0, the width, the feature-learning rate and the NTK change. Each seed's table has one
-row per configuration, so discover()'s held-out rows are held-out configurations; the held-out R² is reported per
-seed with its spread.
+**Phase 2a, nonlinear students on shared inputs.** The same sweep with tanh and ReLU students (μP, γ0 from lazy
+to rich). Here every student that fits task 2 on the shared items forgets the same: L_1 = ½/P Σ‖f(x) − y_1‖² over
+the items that task 2 fits, so |L_1 − ½/P Σ‖y_2 − y_1‖²| ≤ 2√(law·ε2) + ε2 with ε2 the loss left on task 2,
+whatever the architecture. A departure from the law within that bound is under-fitting, not a forgetting law.
+
+**Phase 2b, separate input distributions.** Tasks whose inputs lie in subspaces at similarity ρ
+(`ContinualExperiment` with ``input_similarity``), each trained to a loss tolerance: task 2 no longer fixes the
+function on task 1's inputs, and the students' inductive bias decides the forgetting. Two laws are computed per
+run (`simulate.experiments.kernel_forgetting`): the minimum-norm linear learner's forgetting (the linear law; on
+shared whitened inputs it is the task-distance law) and the network's lazy limit (its empirical NTK at
+initialisation, trained for the run's own steps). Symbolic regression looks for the departure D = F − linear law
+from both laws' values, s, ρ, γ0, the width, the feature-learning rate, the NTK change and ε2. Each seed's table has
+one row per configuration, so discover()'s held-out rows are held-out configurations; the held-out R² is reported
+per seed with its spread.
 """
 
 from __future__ import annotations
@@ -47,6 +56,11 @@ class Plan:
     n_in: int = 8
     items: int = 64
     eta0: float = 0.05
+    input_similarities: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)  # ρ of phase 2b
+    transfer_similarities: tuple[float, ...] = (0.0, 0.5)  # s of phase 2b
+    transfer_items: int = 32  # items a task in phase 2b (inputs of rank n_in/2)
+    tolerance: float = 1e-4  # phase 2b trains each task to this loss, ``steps`` at a time up to max_steps
+    max_steps: int = 8000
     budget: str = "quick"
     name: str = "quick"
 
@@ -68,25 +82,27 @@ FULL = Plan(
     seeds=tuple(range(5)),
     steps=3000,
     phase1_seeds=tuple(range(10)),
+    input_similarities=(0.0, 0.25, 0.5, 0.75, 1.0),
+    transfer_similarities=(-0.5, 0.0, 0.5, 0.9),
+    max_steps=30000,
     budget="default",
     name="full",
 )
-# D's candidate inputs: the linear law's value, what the sweep controls or measures, and eps2, the loss left on task
-# 2 (a student ε2 from the second teacher in loss can sit up to 2√(law·ε2) + ε2 from the law without any forgetting
-# dynamics of its own)
-FEATURES = ("law", "s", "gamma0", "width", "feature_rate", "ntk_change", "eps2")
+# D's candidate inputs in phase 2b: the linear (minimum-norm) law and the lazy law, what the sweep controls or
+# measures, and eps2, the loss left on task 2
+FEATURES = ("law", "lazy", "s", "rho", "gamma0", "width", "feature_rate", "ntk_change", "eps2")
 
 
 @dataclass(frozen=True)
 class StudyResult:
     plan: Plan
     phase1: pd.DataFrame  # one row per seed: found, level, expression, seconds
-    runs: pd.DataFrame  # one row per (configuration, seed): the end of training
+    runs: pd.DataFrame  # one row per (configuration, seed): the end of training, shared inputs
+    transfer: pd.DataFrame  # one row per (configuration, seed) of phase 2b: F, both laws, D = F − law, measures
     discoveries: pd.DataFrame  # one row per (activation, seed): best expression, complexity, held-out R²
     fronts: dict[str, pd.DataFrame]  # the seed-0 front per activation
     parity: dict[str, pd.DataFrame]  # held-out configurations of seed 0: measured and predicted D
     seconds: dict[str, float]
-    convergence: pd.DataFrame  # D and ε2 of the nonlinear students at the plan's steps and at 4× the steps
 
 
 def _phase1(plan: Plan, cache: Path | None, scheduler: str, workers: int | None, progress: bool) -> pd.DataFrame:
@@ -165,33 +181,54 @@ def _runs(plan: Plan, cache: Path | None, scheduler: str, workers: int | None, p
     return runs.rename(columns={"similarity": "s"})
 
 
-# The convergence check trains the widest nonlinear students on the least similar teachers for this many times the
-# plan's steps: a departure that is a forgetting mechanism stays, one that is under-fitting of task 2 shrinks with ε2
-LONGER = 4
+def _transfer(plan: Plan, cache: Path | None, scheduler: str, workers: int | None, progress: bool) -> pd.DataFrame:
+    from simulate import ContinualExperiment, grid, sweep
 
-
-def _convergence(plan: Plan, cache: Path | None, scheduler: str, workers: int | None, progress: bool) -> pd.DataFrame:
-    nonlinear = tuple(a for a in plan.activations if a != "linear")
-    if not nonlinear:
-        return pd.DataFrame()
-    subset = dataclasses.replace(
-        plan, widths=(max(plan.widths),), activations=nonlinear, similarities=(min(plan.similarities),)
+    experiment = ContinualExperiment(
+        n_in=plan.n_in, n_out=1, items=plan.transfer_items, steps=plan.steps, eta0=plan.eta0, n_records=2,
+        tolerance=plan.tolerance, max_steps=plan.max_steps,
+    )  # fmt: skip
+    configs = grid(
+        width=list(plan.widths),
+        activation=list(plan.activations),
+        parameterization=["mup"],
+        gamma0=list(plan.gamma0s),
+        similarity=list(plan.transfer_similarities),
+        input_similarity=list(plan.input_similarities),
     )
-    short = _runs(subset, cache, scheduler, workers, progress)
-    long = _runs(dataclasses.replace(subset, steps=LONGER * plan.steps), cache, scheduler, workers, progress)
-    keys = ["activation", "gamma0", "seed"]
-    longer = long.set_index(keys)[["D", "eps2"]].add_suffix("_longer")
-    table = short.set_index(keys)[["D", "eps2"]].join(longer)
-    return table.groupby(["activation", "gamma0"]).mean().reset_index()
+    table = sweep(
+        experiment, configs, list(plan.seeds), cache=cache, scheduler=scheduler, workers=workers, progress=progress
+    )
+    keys = ["width", "activation", "gamma0", "similarity", "input_similarity", "seed"]
+    first = table[table.phase == 0].groupby(keys).last()
+    end = table[table.phase == 1].groupby(keys).last()
+    runs = pd.DataFrame(
+        {
+            "F": end.forgetting,
+            "law": end.forgetting_min_norm,
+            "lazy": end.forgetting_lazy,
+            "feature_rate": first.feature_rate,
+            "ntk_change": end.ntk_change,
+            "eps1": first.loss_0,
+            "eps2": end.loss_1,
+            "steps1": first.step,
+            "steps2": end.step,
+        }
+    ).reset_index()
+    runs["D"] = runs.F - runs.law
+    runs["D_lazy"] = runs.F - runs.lazy
+    return runs.rename(columns={"similarity": "s", "input_similarity": "rho"})
 
 
 def _phase2(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
+    """Discovery of D = F − linear law on phase 2b's runs, one table per activation and seed."""
     from discover import Budget, discover
     from discover.snapping import evaluate
 
     budget = Budget.quick() if plan.budget == "quick" else Budget.default()
     rows, fronts, parity = [], {}, {}
     for activation in [a for a in plan.activations if a != "linear"]:
+        found_by_seed: dict[int, tuple[Any, pd.DataFrame]] = {}
         for seed in plan.seeds:
             table = runs[(runs.activation == activation) & (runs.seed == seed)]
             frame = table[[*FEATURES, "D"]].astype(float).reset_index(drop=True)
@@ -202,10 +239,13 @@ def _phase2(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
                 restarts=1, transforms=False,
             )  # fmt: skip
             best = found.best
+            kernel_only = _r2(frame.D.to_numpy(), (frame.lazy - frame.law).to_numpy())
+            found_by_seed[seed] = (best.expr, frame)
             rows.append(
                 {
                     "activation": activation,
                     "seed": seed,
+                    "lazy_only_r2": kernel_only,
                     "expression": str(best.expr),
                     "complexity": best.complexity,
                     "terms": _terms(best.expr),
@@ -226,7 +266,23 @@ def _phase2(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
                 parity[activation] = pd.DataFrame(
                     {"measured": held.D.to_numpy(), "predicted": np.broadcast_to(predicted, len(held))}
                 )
+        # a law of the configuration, not of one seed's initialisations, predicts the other seeds' tables too (the
+        # same configurations and tasks, other initial weights): each seed's expression on the others, unchanged
+        for row in rows[-len(plan.seeds) :]:
+            expr, _ = found_by_seed[row["seed"]]
+            scores = [
+                _r2(other.D.to_numpy(), evaluate(expr, {f: other[f].to_numpy() for f in FEATURES}))
+                for seed, (_, other) in found_by_seed.items()
+                if seed != row["seed"]
+            ]
+            row["cross_seed_r2"] = float(np.median(scores)) if scores else np.nan
     return pd.DataFrame(rows), fronts, parity
+
+
+def _r2(y: np.ndarray, predicted: np.ndarray | float) -> float:
+    """Coefficient of determination of ``predicted`` for ``y`` (a constant prediction is broadcast)."""
+    predicted = np.broadcast_to(np.asarray(predicted, dtype=np.float64), y.shape)
+    return float(1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
 def _terms(expr: Any) -> int:
@@ -259,14 +315,14 @@ def run_study(
     seconds["phase 1 (sweep and discovery)"] = time.perf_counter() - start
     start = time.perf_counter()
     runs = _runs(plan, cache, scheduler, workers, progress)
-    seconds["sweep of two-layer students"] = time.perf_counter() - start
+    seconds["sweep of two-layer students, shared inputs"] = time.perf_counter() - start
     start = time.perf_counter()
-    discoveries, fronts, parity = _phase2(plan, runs)
-    seconds["phase 2 discovery"] = time.perf_counter() - start
+    transfer = _transfer(plan, cache, scheduler, workers, progress)
+    seconds["sweep of two-layer students, separate inputs"] = time.perf_counter() - start
     start = time.perf_counter()
-    convergence = _convergence(plan, cache, scheduler, workers, progress)
-    seconds[f"convergence check ({LONGER}× steps)"] = time.perf_counter() - start
-    return StudyResult(plan, phase1, runs, discoveries, fronts, parity, seconds, convergence)
+    discoveries, fronts, parity = _phase2(plan, transfer)
+    seconds["phase 2b discovery"] = time.perf_counter() - start
+    return StudyResult(plan, phase1, runs, transfer, discoveries, fronts, parity, seconds)
 
 
 def _forgetting_png(result: StudyResult) -> bytes:
@@ -299,19 +355,51 @@ def _forgetting_png(result: StudyResult) -> bytes:
 def _departure_png(result: StudyResult) -> bytes:
     from verify.figures import _png, _style
 
-    runs = result.runs.assign(rel=lambda t: (t.D / t.law).abs())
+    tr = result.transfer
+    tr = tr[(tr.rho > 0) & (tr.rho < 1)]  # as the page's table: ρ = 0 forgets ≈ 0, ρ = 1 pins a linear student
+    tr = tr.assign(lazy_gap=(tr.F - tr.lazy).abs() / tr.F.abs(), law_gap=(tr.F - tr.law).abs() / tr.F.abs())
     with _style() as plt:
         fig, ax = plt.subplots(figsize=(5.5, 3.8))
-        for activation in result.plan.activations:
-            for width, style in zip(sorted(result.plan.widths), ("o--", "s-", "^-"), strict=False):
-                cell = runs[(runs.activation == activation) & (runs.width == width)].groupby("gamma0").rel
-                g = np.array(sorted(cell.groups))
-                ax.plot(g, cell.mean().to_numpy(), style, ms=3, label=f"{activation}, width {width}")
+        colors = plt.cm.tab10(np.arange(len(result.plan.activations)))
+        for color, activation in zip(colors, result.plan.activations, strict=True):
+            cell = tr[tr.activation == activation].groupby("gamma0")
+            g = np.array(sorted(cell.groups))
+            ax.plot(g, cell.lazy_gap.median().to_numpy(), "o-", color=color, ms=3, label=f"{activation}: lazy law")
+            ax.plot(g, cell.law_gap.median().to_numpy(), "s--", color=color, ms=3, label=f"{activation}: linear law")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("γ0 (output multiplier; lazy ← → rich)")
-        ax.set_ylabel("|L − law| / law, mean over s and seeds")
+        ax.set_ylabel("|F − law| / F, median (0 < ρ < 1)")
         ax.legend(fontsize=7)
+        fig.tight_layout()
+        return _png(fig, plt)
+
+
+def _inputs_png(result: StudyResult) -> bytes:
+    from verify.figures import _png, _style
+
+    plan, tr = result.plan, result.transfer
+    width, s = max(plan.widths), plan.transfer_similarities[0]
+    activations = list(plan.activations)
+    with _style() as plt:
+        fig, axes = plt.subplots(1, len(activations), figsize=(4.2 * len(activations), 3.8), sharey=True)
+        axes = np.atleast_1d(axes)
+        colors = plt.cm.viridis(np.linspace(0, 0.9, len(plan.gamma0s)))
+        for ax, activation in zip(axes, activations, strict=True):
+            mine = tr[(tr.activation == activation) & (tr.width == width) & (tr.s == s)]
+            for color, gamma0 in zip(colors, plan.gamma0s, strict=True):
+                cell = mine[mine.gamma0 == gamma0].groupby("rho")
+                rho = np.array(sorted(cell.groups))
+                ax.plot(rho, cell.F.mean().to_numpy(), "o-", color=color, ms=3, label=f"γ0 = {gamma0:g}")
+                ax.fill_between(rho, cell.F.min().to_numpy(), cell.F.max().to_numpy(), color=color, alpha=0.2, lw=0)
+            lazy = mine[mine.gamma0 == min(plan.gamma0s)].groupby("rho").lazy.mean()
+            law = mine.groupby("rho").law.mean()
+            ax.plot(law.index, law.to_numpy(), "k--", lw=1, label="linear law")
+            ax.plot(lazy.index, lazy.to_numpy(), "k:", lw=1.2, label=f"lazy law, γ0 = {min(plan.gamma0s):g}")
+            ax.set_title(f"{activation}, width {width}, s = {s:g}")
+            ax.set_xlabel("input similarity ρ")
+        axes[0].set_ylabel("forgetting of task 1")
+        axes[-1].legend(fontsize=7)
         fig.tight_layout()
         return _png(fig, plt)
 
@@ -390,7 +478,7 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
             "holds to the numerics).",
             "",
         ]
-    lines += ["## Phase 2: nonlinear students depart from the law", ""]
+    lines += ["## Phase 2a: on shared inputs every student that fits task 2 forgets the same", ""]
     for activation in [a for a in plan.activations if a != "linear"]:
         mine = runs[runs.activation == activation]
         by_gamma = mine.assign(rel=(mine.D / mine.law).abs()).groupby("gamma0").rel.mean()
@@ -404,30 +492,79 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
         )
     lines += [
         "",
-        "A departure within the bound needs no forgetting mechanism beyond the imperfect fit of task 2: the "
-        "nonlinear students' difference from the linear law is then a statement about how they fit the second "
-        "teacher, and ε2 is offered to the search below as an input.",
+        "This is necessarily so: the loss on task 1 is measured on the items that task 2 fits, so a student ε2 "
+        "from task 2's targets there is within 2√(law·ε2) + ε2 of ½/P Σ‖y2 − y1‖² whatever its architecture "
+        "(for linear teachers and whitened inputs that is the task-distance law). On shared inputs a nonlinear "
+        "student's departure from the law measures how well it fits task 2, not a forgetting law of its own; "
+        "forgetting that depends on the student needs inputs task 2 does not constrain (phase 2b).",
+        "",
     ]
-    conv = result.convergence
-    if len(conv):
-        shrink = (conv.D.abs() / conv.D_longer.abs()).median()
-        reading = (
-            "at this plan's length it is mostly under-fitting of task 2, not a forgetting law of its own"
-            if shrink >= 2
-            else "it persists with training: a departure of the nonlinear students' own, not under-fitting"
-        )
+    tr = result.transfer
+    lines += [
+        "## Phase 2b: separate input distributions",
+        "",
+        f"Each task's {plan.transfer_items} inputs lie in a subspace of rank {plan.n_in // 2}, consecutive "
+        f"subspaces at input similarity ρ ∈ {list(plan.input_similarities)} (‖U1ᵀU2‖²/m = ρ exactly), teachers at "
+        f"cosine s ∈ {list(plan.transfer_similarities)}; each task is trained to loss {plan.tolerance:g}, "
+        f"{plan.steps} steps at a time up to {plan.max_steps}. Two laws per run: the **linear law** (the "
+        "minimum-norm linear learner's forgetting) and the **lazy law** (the student's own empirical NTK at "
+        "initialisation, trained by GD for the run's steps: exact for the linearised network).",
+        "",
+    ]
+    if len(tr):
+        reached = (tr.eps2 <= plan.tolerance * (1 + 1e-9)).mean()
+        mid = tr[(tr.rho > 0) & (tr.rho < 1)]  # ρ = 0: nothing reaches task 1; ρ = 1: a linear student is pinned
+        table = (
+            mid.assign(gap_lazy=(mid.F - mid.lazy).abs() / mid.F.abs().clip(lower=1e-12),
+                       gap_law=(mid.F - mid.law).abs() / mid.F.abs().clip(lower=1e-12))
+            .groupby(["activation", "gamma0"])
+            .agg(F_mean=("F", "mean"), rel_gap_lazy=("gap_lazy", "median"), rel_gap_linear=("gap_law", "median"),
+                 ntk_change=("ntk_change", "median"), eps2_median=("eps2", "median"))
+            .reset_index()
+        )  # fmt: skip
+        lines += [
+            f"{100 * reached:.0f} % of the runs reached the tolerance on task 2 (the rest stopped at "
+            f"{plan.max_steps} steps; the lazy law uses each run's own steps, so it is not biased by that). "
+            "Median relative gaps |F − law|/F over s, widths, seeds and 0 < ρ < 1:",
+            "",
+            *_md_table(table),
+            "",
+        ]
+        same = tr[(tr.activation == "linear") & (tr.rho == 1)]
+        if len(same):
+            bound = 2 * np.sqrt(same.law * same.eps2) + same.eps2 + same.eps1
+            lines += [
+                f"- **linear students, ρ = 1** (task 2's inputs span task 1's subspace, so a linear student that "
+                f"fits task 2 is pinned there): |F − linear law| ≤ 2√(law·ε2) + ε2 + ε1 in "
+                f"{int((np.abs(same.F - same.law) <= bound * (1 + 1e-9) + 1e-12).sum())} of {len(same)} runs, "
+                f"largest ratio to the bound {(np.abs(same.F - same.law) / bound).max():.2f}.",
+            ]
+        for activation in plan.activations:
+            mine = table[table.activation == activation].sort_values("gamma0")
+            if len(mine) >= 2:
+                lo, hi = mine.iloc[0], mine.iloc[-1]
+                lines.append(
+                    f"- **{activation}**: the gap to the lazy law grows from {lo.rel_gap_lazy:.1e} at γ0 = "
+                    f"{lo.gamma0:g} to {hi.rel_gap_lazy:.1e} at γ0 = {hi.gamma0:g} "
+                    f"({hi.rel_gap_lazy / max(lo.rel_gap_lazy, 1e-300):.0f}× over a {hi.gamma0 / lo.gamma0:.0f}× "
+                    f"range of γ0); the gap to the linear law is {lo.rel_gap_linear:.1e} to {hi.rel_gap_linear:.1e}."
+                )
         lines += [
             "",
-            f"Convergence check: the widest students on the least similar teachers (s = {min(plan.similarities):g}), "
-            f"trained {LONGER}× longer ({LONGER * plan.steps} steps a task), mean over seeds. The departure D changes "
-            f"{shrink:.1f}× in median (|D| / |D longer|) as ε2 falls: {reading}.",
+            "Lazy students forget as their initial tangent kernel predicts, and the departure from that kernel "
+            "law is the feature-learning correction, which grows with γ0 (Chizat et al.: O(γ0) for smooth "
+            "students; tested in tests/test_continual_inputs.py). The linear law is a different learner's: a "
+            "nonlinear student departs from it even when lazy, by its kernel's geometry.",
             "",
-            *_md_table(conv),
         ]
     lines += [
-        "",
-        "Discovery of the departure D = L − law from (law, s, γ0, width, feature rate, NTK change, ε2), one table per "
-        "seed (one row per configuration, so held-out rows are held-out configurations):",
+        "Discovery of the departure D = F − linear law from (linear law, lazy law, s, ρ, γ0, width, feature rate, NTK "
+        "change, ε2), one table per seed (one row per configuration, so held-out rows are held-out configurations). "
+        "`lazy_only_r2` is the baseline with nothing fitted: R² of D = lazy law − linear law on the seed's whole "
+        "table, the share of the departure that the student's initial kernel explains. `cross_seed_r2` is the median "
+        "R² of the seed's expression, unchanged, on the other seeds' tables (same configurations and tasks, other "
+        "initial weights): a law of the configuration predicts them too, a fit of one seed's initialisations does "
+        "not.",
         "",
     ]
     if len(result.discoveries):
@@ -439,17 +576,22 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
                 heldout_r2_max=("heldout_r2", "max"),
                 complexity_median=("complexity", "median"),
                 terms_median=("terms", "median"),
+                cross_seed_r2_median=("cross_seed_r2", "median"),
             )
             .reset_index()
         )
         lines += [*_md_table(summary), "", "Per seed:", "", *_md_table(result.discoveries), ""]
-        goal = summary[(summary.heldout_r2_min >= 0.95) & (summary.terms_median <= 10)]
-        verdict = (
-            f"met for {', '.join(goal.activation)}"
-            if len(goal)
-            else "not met in this range: no compact correction held out at R² ≥ 0.95 in every seed"
-        )
-        lines += [f"Goal (held-out R² ≥ 0.95 in every seed, ≤ 10 terms): {verdict}.", ""]
+        met = (summary.heldout_r2_min >= 0.95) & (summary.terms_median <= 10)
+        lines.append("Goal (held-out R² ≥ 0.95 in every seed, ≤ 10 terms):")
+        for i, row in summary.iterrows():
+            general = "it generalises" if row.cross_seed_r2_median >= 0.95 else "it does not generalise"
+            lines.append(
+                f"- **{row.activation}**: {'met' if met[i] else 'not met'}; held-out R² {row.heldout_r2_min:.3f} to "
+                f"{row.heldout_r2_max:.3f} over seeds, median {row.terms_median:g} terms; a seed's expression on the "
+                f"other seeds' tables: median R² {row.cross_seed_r2_median:.3f}, so {general} across "
+                "initialisations at R² ≥ 0.95."
+            )
+        lines.append("")
     for activation, front in result.fronts.items():
         lines += [f"Front of seed {plan.seeds[0]}, {activation}:", "", *_md_table(front), ""]
     lines += ["## Figures", ""]
@@ -465,8 +607,10 @@ def write_study(result: StudyResult, out: Path, *, force: bool = False) -> Path:
     figures = [
         ("Loss on task 1 after task 2 against the teachers' cosine, mean and seed range; dashed: the law",
          "forgetting_vs_similarity.png", lambda: _forgetting_png(result)),
-        ("Departure from the task-distance law against γ0", "forgetting_departure.png",
-         lambda: _departure_png(result)),
+        ("Separate input distributions: forgetting against the input similarity ρ, mean and seed range; dashed: "
+         "the linear law, dotted: the lazy law", "forgetting_vs_input_similarity.png", lambda: _inputs_png(result)),
+        ("Separate input distributions: relative gap to the lazy law and to the linear law against γ0",
+         "forgetting_departure.png", lambda: _departure_png(result)),
         ("Discovered departure against measured, held-out configurations of the first seed",
          "forgetting_parity.png", lambda: _parity_png(result)),
     ]  # fmt: skip
