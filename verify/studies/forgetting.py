@@ -325,31 +325,63 @@ def run_study(
     return StudyResult(plan, phase1, runs, transfer, discoveries, fronts, parity, seconds)
 
 
-def _forgetting_png(result: StudyResult) -> bytes:
+def _bands_png(
+    result: StudyResult,
+    table: pd.DataFrame,
+    x: str,
+    y: str,
+    overlays: Sequence[tuple[str, str, Any]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+) -> bytes:
+    """One panel per width (rows) and activation (columns): ``y`` against ``x`` per γ0, mean with the seeds' range
+    as a band, and the ``overlays`` (label, line style, function of the panel's rows → a Series indexed by x)."""
     from verify.figures import _png, _style
 
-    runs = result.runs
-    activations = list(result.plan.activations)
-    width = max(result.plan.widths)
+    plan = result.plan
+    widths, activations = sorted(plan.widths), list(plan.activations)
     with _style() as plt:
-        fig, axes = plt.subplots(1, len(activations), figsize=(4.2 * len(activations), 3.8), sharey=True)
-        axes = np.atleast_1d(axes)
-        colors = plt.cm.viridis(np.linspace(0, 0.9, len(result.plan.gamma0s)))
-        for ax, activation in zip(axes, activations, strict=True):
-            mine = runs[(runs.activation == activation) & (runs.width == width)]
-            for color, gamma0 in zip(colors, result.plan.gamma0s, strict=True):
-                cell = mine[mine.gamma0 == gamma0].groupby("s").L1_after_T2
-                s = np.array(sorted(cell.groups))
-                ax.plot(s, cell.mean().to_numpy(), "o-", color=color, ms=3, label=f"γ0 = {gamma0:g}")
-                ax.fill_between(s, cell.min().to_numpy(), cell.max().to_numpy(), color=color, alpha=0.2, lw=0)
-            law = mine.groupby("s").law.mean()
-            ax.plot(law.index, law.to_numpy(), "k--", lw=1, label="task-distance law")
-            ax.set_title(f"{activation}, width {width}")
-            ax.set_xlabel("teachers' cosine s")
-        axes[0].set_ylabel("loss on task 1 after task 2")
-        axes[-1].legend(fontsize=7)
+        fig, axes = plt.subplots(
+            len(widths), len(activations), figsize=(4.2 * len(activations), 3.3 * len(widths)), sharey=True,
+            squeeze=False,
+        )  # fmt: skip
+        colors = plt.cm.viridis(np.linspace(0, 0.9, len(plan.gamma0s)))
+        for row, width in zip(axes, widths, strict=True):
+            for ax, activation in zip(row, activations, strict=True):
+                mine = table[(table.activation == activation) & (table.width == width)]
+                for color, gamma0 in zip(colors, plan.gamma0s, strict=True):
+                    cell = mine[mine.gamma0 == gamma0].groupby(x)[y]
+                    xs = np.array(sorted(cell.groups))
+                    ax.plot(xs, cell.mean().to_numpy(), "o-", color=color, ms=3, label=f"γ0 = {gamma0:g}")
+                    ax.fill_between(xs, cell.min().to_numpy(), cell.max().to_numpy(), color=color, alpha=0.2, lw=0)
+                for label, style, line in overlays:
+                    values = line(mine)
+                    ax.plot(values.index, values.to_numpy(), style, color="k", lw=1, label=label)
+                ax.set_title(title.format(activation=activation, width=width))
+                ax.set_xlabel(xlabel)
+            row[0].set_ylabel(ylabel)
+        axes[0, -1].legend(fontsize=7)
         fig.tight_layout()
         return _png(fig, plt)
+
+
+def _forgetting_png(result: StudyResult) -> bytes:
+    law = ("task-distance law", "--", lambda t: t.groupby("s").law.mean())
+    return _bands_png(result, result.runs, "s", "L1_after_T2", [law], "teachers' cosine s",
+                      "loss on task 1 after task 2", "{activation}, width {width}")  # fmt: skip
+
+
+def _inputs_png(result: StudyResult) -> bytes:
+    plan = result.plan
+    s, lazy_gamma = plan.transfer_similarities[0], min(plan.gamma0s)
+    table = result.transfer[result.transfer.s == s]
+    overlays = [
+        ("linear law", "--", lambda t: t.groupby("rho").law.mean()),
+        (f"lazy law, γ0 = {lazy_gamma:g}", ":", lambda t: t[t.gamma0 == lazy_gamma].groupby("rho").lazy.mean()),
+    ]
+    return _bands_png(result, table, "rho", "F", overlays, "input similarity ρ", "forgetting of task 1",
+                      "{activation}, width {width}, s = " + f"{s:g}")  # fmt: skip
 
 
 def _departure_png(result: StudyResult) -> bytes:
@@ -371,35 +403,6 @@ def _departure_png(result: StudyResult) -> bytes:
         ax.set_xlabel("γ0 (output multiplier; lazy ← → rich)")
         ax.set_ylabel("|F − law| / F, median (0 < ρ < 1)")
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        return _png(fig, plt)
-
-
-def _inputs_png(result: StudyResult) -> bytes:
-    from verify.figures import _png, _style
-
-    plan, tr = result.plan, result.transfer
-    width, s = max(plan.widths), plan.transfer_similarities[0]
-    activations = list(plan.activations)
-    with _style() as plt:
-        fig, axes = plt.subplots(1, len(activations), figsize=(4.2 * len(activations), 3.8), sharey=True)
-        axes = np.atleast_1d(axes)
-        colors = plt.cm.viridis(np.linspace(0, 0.9, len(plan.gamma0s)))
-        for ax, activation in zip(axes, activations, strict=True):
-            mine = tr[(tr.activation == activation) & (tr.width == width) & (tr.s == s)]
-            for color, gamma0 in zip(colors, plan.gamma0s, strict=True):
-                cell = mine[mine.gamma0 == gamma0].groupby("rho")
-                rho = np.array(sorted(cell.groups))
-                ax.plot(rho, cell.F.mean().to_numpy(), "o-", color=color, ms=3, label=f"γ0 = {gamma0:g}")
-                ax.fill_between(rho, cell.F.min().to_numpy(), cell.F.max().to_numpy(), color=color, alpha=0.2, lw=0)
-            lazy = mine[mine.gamma0 == min(plan.gamma0s)].groupby("rho").lazy.mean()
-            law = mine.groupby("rho").law.mean()
-            ax.plot(law.index, law.to_numpy(), "k--", lw=1, label="linear law")
-            ax.plot(lazy.index, lazy.to_numpy(), "k:", lw=1.2, label=f"lazy law, γ0 = {min(plan.gamma0s):g}")
-            ax.set_title(f"{activation}, width {width}, s = {s:g}")
-            ax.set_xlabel("input similarity ρ")
-        axes[0].set_ylabel("forgetting of task 1")
-        axes[-1].legend(fontsize=7)
         fig.tight_layout()
         return _png(fig, plt)
 
