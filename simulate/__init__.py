@@ -9,7 +9,7 @@
 """
 
 from simulate.continual import ContinualTrajectory, train_sequence
-from simulate.experiments import ContinualExperiment
+from simulate.experiments import ContinualExperiment, kernel_forgetting
 from simulate.init import (
     Weights,
     balanced_deep_init,
@@ -18,7 +18,16 @@ from simulate.init import (
     lambda_balanced_init,
     zero_balanced_init,
 )
-from simulate.networks import ACTIVATIONS, PARAMETERIZATIONS, AbstractNetwork, DeepLinear, TaskTensors, TwoLayer
+from simulate.networks import (
+    ACTIVATIONS,
+    PARAMETERIZATIONS,
+    AbstractNetwork,
+    BalancePenalized,
+    DeepLinear,
+    TaskTensors,
+    TwoLayer,
+)
+from simulate.nullspace import NullspaceExperiment
 from simulate.optim import OPTIMIZERS, Optimizer, minibatch_indices
 from simulate.sweeps import Experiment, grid, sweep
 from simulate.tasks import (
@@ -38,10 +47,12 @@ __all__ = [
     "OPTIMIZERS",
     "PARAMETERIZATIONS",
     "AbstractNetwork",
+    "BalancePenalized",
     "ContinualExperiment",
     "ContinualTrajectory",
     "DeepLinear",
     "Experiment",
+    "NullspaceExperiment",
     "Optimizer",
     "Task",
     "TaskTensors",
@@ -52,6 +63,7 @@ __all__ = [
     "decoupled_init",
     "gaussian_init",
     "grid",
+    "kernel_forgetting",
     "lambda_balanced_init",
     "living_kingdom",
     "minibatch_indices",

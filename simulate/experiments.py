@@ -313,12 +313,7 @@ class ContinualExperiment(Experiment):
         return steps, loss, first, final
 
     def run(self, items: Sequence[tuple[Mapping[str, Any], int]]) -> list[pd.DataFrame]:
-        config = items[0][0]
-        if any(c != config for c, _ in items):
-            raise ValueError("a unit of ContinualExperiment holds one configuration's seeds (see batch_key)")
-        missing = [axis for axis in CONTINUAL_AXES if axis not in config]
-        if missing:
-            raise ValueError(f"the configuration lacks {missing}; ContinualExperiment needs {CONTINUAL_AXES}")
+        config = self.unit_config(items, CONTINUAL_AXES)
         seeds = [seed for _, seed in items]
         net = TwoLayer(
             (self.n_in, int(config["width"]), self.n_out),

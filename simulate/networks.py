@@ -19,7 +19,15 @@ import torch
 
 from simulate.tasks import Task, _positive_int
 
-__all__ = ["ACTIVATIONS", "PARAMETERIZATIONS", "AbstractNetwork", "DeepLinear", "TaskTensors", "TwoLayer"]
+__all__ = [
+    "ACTIVATIONS",
+    "PARAMETERIZATIONS",
+    "AbstractNetwork",
+    "BalancePenalized",
+    "DeepLinear",
+    "TaskTensors",
+    "TwoLayer",
+]
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,64 @@ class DeepLinear(AbstractNetwork):
             grads[i] = back if i == 0 else back @ prefix[i].transpose(-1, -2)
             if i:
                 back = weights[i].transpose(-1, -2) @ back
+        return grads
+
+
+@dataclass(frozen=True)
+class BalancePenalized(AbstractNetwork):
+    """A deep linear network ŷ = W_L ⋯ W_1 x trained on its loss plus an explicit balancing penalty
+
+        P = (μ/4) Σ_l ‖D_l‖²_F,   D_l = W_l W_lᵀ − W_{l+1}ᵀ W_{l+1}   (μ = ``strength``),
+
+    the imbalance that `theory.balance.layer_balance` shows gradient flow conserves (so plain GD never removes
+    it). ∂P/∂W_l = μ(D_l W_l − W_l D_{l−1}), with D_0 = D_L = 0 (no pair beyond the ends). ``loss`` is the data
+    loss plus P, the objective that GD descends (its step-size watch needs that); `DeepLinear(sizes).loss` is the
+    data loss alone.
+
+    The penalty's gradient on W1, μD_1W1, acts on W1's null-space part W1Q_x as well (D_1W1Q_x ≠ 0), so none of
+    the null-space laws (`nullspace_preservation`, `nullspace_weight_decay`) hold under it.
+
+    >>> W = [torch.ones(1, 2, 3), torch.ones(1, 1, 2)]  # D_1 = W1W1ᵀ − W2ᵀW2 = 3·11ᵀ − 11ᵀ = 2·11ᵀ
+    >>> float(BalancePenalized((3, 2, 1), strength=1.0).penalty(W)[0])  # ¼‖D_1‖² = ¼·4·4
+    4.0
+    """
+
+    sizes: tuple[int, ...]
+    strength: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sizes", _sizes(self.sizes))
+        if len(self.sizes) < 3:
+            raise ValueError(f"a balancing penalty needs at least two layers, got sizes {self.sizes}")
+        mu = self.strength
+        if isinstance(mu, bool) or not isinstance(mu, (int, float)) or not np.isfinite(mu) or mu < 0:
+            raise ValueError(f"strength must be a finite μ ≥ 0, got {mu!r}")
+
+    def imbalances(self, weights: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """D_l for each pair of adjacent layers, W1's first: (batch, n_l, n_l)."""
+        return [
+            weights[i] @ weights[i].transpose(-1, -2) - weights[i + 1].transpose(-1, -2) @ weights[i + 1]
+            for i in range(len(weights) - 1)
+        ]
+
+    def penalty(self, weights: Sequence[torch.Tensor]) -> torch.Tensor:
+        """P of every network in the batch, shape (batch,)."""
+        return 0.25 * self.strength * sum((D * D).sum(dim=(-2, -1)) for D in self.imbalances(weights))
+
+    def output(self, weights: Sequence[torch.Tensor], X: torch.Tensor) -> torch.Tensor:
+        return _chain(weights) @ X
+
+    def loss(self, weights: Sequence[torch.Tensor], data: TaskTensors) -> torch.Tensor:
+        return DeepLinear(self.sizes).loss(weights, data) + self.penalty(weights)
+
+    def grads(self, weights: Sequence[torch.Tensor], data: TaskTensors) -> list[torch.Tensor]:
+        grads = DeepLinear(self.sizes).grads(weights, data)
+        D = self.imbalances(weights)
+        for i, w in enumerate(weights):
+            if i < len(D):
+                grads[i] = grads[i] + self.strength * (D[i] @ w)
+            if i > 0:
+                grads[i] = grads[i] - self.strength * (w @ D[i - 1])
         return grads
 
 

@@ -72,6 +72,18 @@ class Experiment(ABC):
         """Runs with equal keys may share one tensor program; by default only the seeds of one configuration."""
         return tuple(sorted(config.items()))
 
+    def unit_config(self, items: Sequence[tuple[Mapping[str, Any], int]], axes: Sequence[str]) -> Mapping[str, Any]:
+        """The one configuration that a unit's runs share (the default `batch_key` puts one configuration's seeds
+        in a unit), checked to name every axis in ``axes``."""
+        config = items[0][0]
+        name = type(self).__name__
+        if any(c != config for c, _ in items):
+            raise ValueError(f"a unit of {name} holds one configuration's seeds (see batch_key)")
+        missing = [axis for axis in axes if axis not in config]
+        if missing:
+            raise ValueError(f"the configuration lacks {missing}; {name} needs {tuple(axes)}")
+        return config
+
     @abstractmethod
     def run(self, items: Sequence[tuple[Mapping[str, Any], int]]) -> list[pd.DataFrame]:
         """The rows of each (configuration, seed) of the unit, one DataFrame per item, in order."""
@@ -197,7 +209,8 @@ def sweep(
 ) -> pd.DataFrame:
     """Run ``experiment`` for every configuration and seed; one row per (configuration, seed, recorded row of
     the run), the configuration's columns first, then ``seed``, then the experiment's columns (module docstring for
-    units, cache and schedulers).
+    units, cache and schedulers). ``table.attrs`` holds ``runs`` and ``runs_computed``: how many of them this call
+    ran rather than read from the cache.
     """
     configs = [dict(c) for c in configs]
     seeds = list(seeds)
@@ -244,7 +257,9 @@ def sweep(
             done(unit, frames)
     finally:
         bar.close()
-    return _table(items, [results[i] for i in range(len(items))])
+    table = _table(items, [results[i] for i in range(len(items))])
+    table.attrs["runs"], table.attrs["runs_computed"] = len(items), sum(map(len, todo))  # the rest: read from cache
+    return table
 
 
 def _execute(

@@ -94,6 +94,7 @@ def test_a_repeated_study_reads_its_runs_from_the_cache(result, cache, monkeypat
     monkeypatch.setattr(OverparameterizedExperiment, "run", must_not_run)
     again = forgetting.run_study(SMALL, cache=cache, progress=False)
     assert again.runs.equals(result.runs) and again.transfer.equals(result.transfer)
+    assert again.cost_note.startswith("0 of ")  # the page says its cost measured no training
     assert again.discoveries.drop(columns="seconds").equals(result.discoveries.drop(columns="seconds"))
 
 

@@ -676,18 +676,18 @@ def _studies() -> tuple[str, ...]:
 
 def _study(args: argparse.Namespace) -> int:
     from verify.publish import check_destination
-    from verify.studies import forgetting
+    from verify.studies import study_module
 
     if args.workers is not None and args.workers < 1:
         raise _UsageError(f"--workers must be a positive integer, got {args.workers}")
-    check_destination(args.out, force=args.force, names=["forgetting.md"])  # fail now, not after the sweep
-    plan = forgetting.QUICK if args.quick else forgetting.FULL
-    result = forgetting.run_study(
+    study = study_module(args.name)
+    check_destination(args.out, force=args.force, names=[study.PAGE])  # fail now, not after the sweep
+    plan = study.QUICK if args.quick else study.FULL
+    result = study.run_study(
         plan, cache=args.cache, scheduler=args.scheduler, workers=args.workers, progress=sys.stderr.isatty()
     )
-    page = forgetting.write_study(result, args.out, force=args.force)
-    found = int((result.phase1.level == "exact").sum())
-    print(f"study forgetting ({plan.name}): phase 1 exact in {found} of {len(result.phase1)} seeds; page {page}")
+    page = study.write_study(result, args.out, force=args.force)
+    print(f"study {args.name} ({plan.name}): {study.summary_line(result)}; page {page}")
     return 0
 
 

@@ -4,10 +4,89 @@ A study is a sweep of training runs (`simulate.sweep`), measurements on each run
 with the known law as baseline (`discover`), verification of what was found on held-out configurations and against
 the laws that apply (`verify`), and a report page (`lawbook study NAME`).
 
-- `verify.studies.forgetting`: forgetting of linear and nonlinear two-layer networks against the task-distance and
-  overparameterised-forgetting laws (issue 13).
+- `verify.studies.forgetting`: forgetting of linear and nonlinear two-layer networks against the task-distance,
+  overparameterised-forgetting, minimum-norm and lazy laws (issue 13).
+- `verify.studies.implicit_bias`: null-space mass of shallow and deep linear models under GD, SGD, momentum and
+  Adam, with weight decay and a balancing penalty, against the null-space and balance laws (issue 14).
+
+Every study module has the same face: ``QUICK`` and ``FULL`` plans, ``run_study(plan, cache=, scheduler=,
+workers=, progress=)``, ``write_study(result, out, force=)``, ``PAGE`` (its page's file name) and
+``summary_line(result)``.
 """
 
-STUDIES = ("forgetting",)
+from __future__ import annotations
 
-__all__ = ["STUDIES"]
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+STUDIES = ("forgetting", "implicit-bias")
+
+__all__ = ["STUDIES", "Runner", "md_table", "study_module"]
+
+
+@dataclass
+class Runner:
+    """Where and how a study's sweeps run (cache folder, scheduler, workers, progress bar), and a count of the runs
+    they computed against those read back from the cache, so that a page's stated cost says which it measured.
+
+    >>> Runner().cost_note()
+    '0 of 0 runs computed by this call (the rest read from the cache)'
+    """
+
+    cache: Path | None = None
+    scheduler: str = "serial"
+    workers: int | None = None
+    progress: bool = True
+    runs: int = 0
+    computed: int = 0
+
+    def sweep(self, experiment: Any, configs: Sequence[Mapping[str, Any]], seeds: Sequence[int],
+              progress: bool | None = None) -> Any:  # fmt: skip
+        """`simulate.sweep` with this runner's settings; counts the runs."""
+        from simulate import sweep
+
+        table = sweep(experiment, configs, seeds, cache=self.cache, scheduler=self.scheduler, workers=self.workers,
+                      progress=self.progress if progress is None else progress)  # fmt: skip
+        self.runs += table.attrs["runs"]
+        self.computed += table.attrs["runs_computed"]
+        return table
+
+    def cost_note(self) -> str:
+        return f"{self.computed} of {self.runs} runs computed by this call (the rest read from the cache)"
+
+
+def study_module(name: str) -> ModuleType:
+    """The module of the study called ``name`` (one of `STUDIES`).
+
+    >>> study_module("implicit-bias").PAGE
+    'implicit_bias.md'
+    """
+    if name not in STUDIES:
+        raise ValueError(f"unknown study {name!r}; known: {', '.join(STUDIES)}")
+    return importlib.import_module(f"verify.studies.{name.replace('-', '_')}")
+
+
+def md_table(frame: Any) -> list[str]:
+    """A pandas frame as the lines of a markdown table; floats to 4 significant digits, ``|`` in text escaped.
+
+    >>> import pandas as pd
+    >>> print("\\n".join(md_table(pd.DataFrame({"law": ["a|b"], "r2": [0.987654]}))))
+    | law | r2 |
+    |---|---|
+    | a\\|b | 0.9877 |
+    """
+    import numpy as np
+
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in frame.iterrows():
+        cells = [
+            f"{row[c]:.4g}" if isinstance(row[c], (float, np.floating)) else str(row[c]).replace("|", "\\|")
+            for c in cols
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines

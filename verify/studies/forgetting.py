@@ -37,7 +37,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["FULL", "QUICK", "Plan", "StudyResult", "render_page", "run_study", "write_study"]
+from verify.studies import Runner, md_table
+
+__all__ = ["FULL", "PAGE", "QUICK", "Plan", "StudyResult", "render_page", "run_study", "summary_line", "write_study"]
+
+PAGE = "forgetting.md"
 
 
 @dataclass(frozen=True)
@@ -103,25 +107,18 @@ class StudyResult:
     fronts: dict[str, pd.DataFrame]  # the seed-0 front per activation
     parity: dict[str, pd.DataFrame]  # held-out configurations of seed 0: measured and predicted D
     seconds: dict[str, float]
+    cost_note: str  # how many runs this call computed, against those read from the cache
 
 
-def _phase1(plan: Plan, cache: Path | None, scheduler: str, workers: int | None, progress: bool) -> pd.DataFrame:
+def _phase1(plan: Plan, runner: Runner) -> pd.DataFrame:
     from discover import Budget
     from discover.problems import PROBLEMS
-    from simulate import grid, sweep
+    from simulate import grid
     from simulate.experiments import OverparameterizedExperiment
     from verify.rediscovery import rediscover
 
     configs = grid(n=list(plan.phase1_n), p=[plan.phase1_p], similarity=[float(v) for v in np.linspace(-1, 1, 9)])
-    table = sweep(
-        OverparameterizedExperiment(),
-        configs,
-        list(plan.phase1_seeds),
-        cache=cache,
-        scheduler=scheduler,
-        workers=workers,
-        progress=progress,
-    )
+    table = runner.sweep(OverparameterizedExperiment(), configs, list(plan.phase1_seeds))
     base = PROBLEMS["overparameterized_forgetting"]
     budget = Budget.quick() if plan.budget == "quick" else Budget.default()
     rows = []
@@ -147,8 +144,8 @@ def _phase1(plan: Plan, cache: Path | None, scheduler: str, workers: int | None,
     return pd.DataFrame(rows)
 
 
-def _runs(plan: Plan, cache: Path | None, scheduler: str, workers: int | None, progress: bool) -> pd.DataFrame:
-    from simulate import ContinualExperiment, grid, sweep
+def _runs(plan: Plan, runner: Runner) -> pd.DataFrame:
+    from simulate import ContinualExperiment, grid
 
     experiment = ContinualExperiment(
         n_in=plan.n_in, n_out=1, items=plan.items, steps=plan.steps, eta0=plan.eta0, n_records=3
@@ -160,9 +157,7 @@ def _runs(plan: Plan, cache: Path | None, scheduler: str, workers: int | None, p
         gamma0=list(plan.gamma0s),
         similarity=list(plan.similarities),
     )
-    table = sweep(
-        experiment, configs, list(plan.seeds), cache=cache, scheduler=scheduler, workers=workers, progress=progress
-    )
+    table = runner.sweep(experiment, configs, list(plan.seeds))
     keys = ["width", "activation", "gamma0", "similarity", "seed"]
     end = table[(table.phase == 1) & (table.step == plan.steps)].set_index(keys)
     first = table[(table.phase == 0) & (table.step == plan.steps)].set_index(keys)
@@ -181,8 +176,8 @@ def _runs(plan: Plan, cache: Path | None, scheduler: str, workers: int | None, p
     return runs.rename(columns={"similarity": "s"})
 
 
-def _transfer(plan: Plan, cache: Path | None, scheduler: str, workers: int | None, progress: bool) -> pd.DataFrame:
-    from simulate import ContinualExperiment, grid, sweep
+def _transfer(plan: Plan, runner: Runner) -> pd.DataFrame:
+    from simulate import ContinualExperiment, grid
 
     experiment = ContinualExperiment(
         n_in=plan.n_in, n_out=1, items=plan.transfer_items, steps=plan.steps, eta0=plan.eta0, n_records=2,
@@ -196,9 +191,7 @@ def _transfer(plan: Plan, cache: Path | None, scheduler: str, workers: int | Non
         similarity=list(plan.transfer_similarities),
         input_similarity=list(plan.input_similarities),
     )
-    table = sweep(
-        experiment, configs, list(plan.seeds), cache=cache, scheduler=scheduler, workers=workers, progress=progress
-    )
+    table = runner.sweep(experiment, configs, list(plan.seeds))
     keys = ["width", "activation", "gamma0", "similarity", "input_similarity", "seed"]
     first = table[table.phase == 0].groupby(keys).last()
     end = table[table.phase == 1].groupby(keys).last()
@@ -311,18 +304,19 @@ def run_study(
     cache = Path(cache) if cache is not None else None
     seconds = {}
     start = time.perf_counter()
-    phase1 = _phase1(plan, cache, scheduler, workers, progress)
+    runner = Runner(Path(cache) if cache is not None else None, scheduler, workers, progress)
+    phase1 = _phase1(plan, runner)
     seconds["phase 1 (sweep and discovery)"] = time.perf_counter() - start
     start = time.perf_counter()
-    runs = _runs(plan, cache, scheduler, workers, progress)
+    runs = _runs(plan, runner)
     seconds["sweep of two-layer students, shared inputs"] = time.perf_counter() - start
     start = time.perf_counter()
-    transfer = _transfer(plan, cache, scheduler, workers, progress)
+    transfer = _transfer(plan, runner)
     seconds["sweep of two-layer students, separate inputs"] = time.perf_counter() - start
     start = time.perf_counter()
     discoveries, fronts, parity = _phase2(plan, transfer)
     seconds["phase 2b discovery"] = time.perf_counter() - start
-    return StudyResult(plan, phase1, runs, transfer, discoveries, fronts, parity, seconds)
+    return StudyResult(plan, phase1, runs, transfer, discoveries, fronts, parity, seconds, runner.cost_note())
 
 
 def _bands_png(
@@ -430,18 +424,6 @@ def _parity_png(result: StudyResult) -> bytes:
         return _png(fig, plt)
 
 
-def _md_table(frame: pd.DataFrame) -> list[str]:
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in frame.iterrows():
-        cells = []
-        for c in cols:
-            v = row[c]
-            cells.append(f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v).replace("|", "\\|"))
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
 def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
     """The study's markdown page: setup and cost, phase 1, phase 2, fronts, figures; every number from ``result``."""
     plan, runs = result.plan, result.runs
@@ -457,7 +439,7 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
         "",
         "Cost on this machine: "
         + "; ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
-        + f"; {sum(result.seconds.values()):.0f} s in all (runs are cached: a repeat reads them back).",
+        + f"; {sum(result.seconds.values()):.0f} s in all; {result.cost_note}.",
         "",
         "## Phase 1: the overparameterised law from a sweep",
         "",
@@ -465,7 +447,7 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
         "standard error ≈ 0.01 a cell) searched alone for F(r, s). "
         f"**Exact rediscovery of r(1 − 2s + r) in {found} of {len(result.phase1)} seeds.**",
         "",
-        *_md_table(result.phase1[["seed", "level", "expression", "seconds"]]),
+        *md_table(result.phase1[["seed", "level", "expression", "seconds"]]),
         "",
         "## Phase 1: two-layer linear students follow the task-distance law",
         "",
@@ -530,7 +512,7 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
             f"{plan.max_steps} steps; the lazy law uses each run's own steps, so it is not biased by that). "
             "Median relative gaps |F − law|/F over s, widths, seeds and 0 < ρ < 1:",
             "",
-            *_md_table(table),
+            *md_table(table),
             "",
         ]
         same = tr[(tr.activation == "linear") & (tr.rho == 1)]
@@ -583,7 +565,7 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
             )
             .reset_index()
         )
-        lines += [*_md_table(summary), "", "Per seed:", "", *_md_table(result.discoveries), ""]
+        lines += [*md_table(summary), "", "Per seed:", "", *md_table(result.discoveries), ""]
         met = (summary.heldout_r2_min >= 0.95) & (summary.terms_median <= 10)
         lines.append("Goal (held-out R² ≥ 0.95 in every seed, ≤ 10 terms):")
         for i, row in summary.iterrows():
@@ -596,7 +578,7 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
             )
         lines.append("")
     for activation, front in result.fronts.items():
-        lines += [f"Front of seed {plan.seeds[0]}, {activation}:", "", *_md_table(front), ""]
+        lines += [f"Front of seed {plan.seeds[0]}, {activation}:", "", *md_table(front), ""]
     lines += ["## Figures", ""]
     for caption, filename in figures:
         lines += [f"![{caption}]({filename})", "", f"*{caption}*", ""]
@@ -619,6 +601,12 @@ def write_study(result: StudyResult, out: Path, *, force: bool = False) -> Path:
     ]  # fmt: skip
     files = [ReportFile(name, "study:forgetting", render) for _, name, render in figures]
     page = render_page(result, [(caption, name) for caption, name, _ in figures])
-    files.append(ReportFile("forgetting.md", "study:forgetting", page.encode()))
+    files.append(ReportFile(PAGE, "study:forgetting", page.encode()))
     publish(out, files, owners={"study:forgetting": {"plan": result.plan.name}}, force=force)
-    return Path(out) / "forgetting.md"
+    return Path(out) / PAGE
+
+
+def summary_line(result: StudyResult) -> str:
+    """What `lawbook study forgetting` prints when done."""
+    found = int((result.phase1.level == "exact").sum())
+    return f"phase 1 exact in {found} of {len(result.phase1)} seeds"
