@@ -169,7 +169,8 @@ def _laws(runs: pd.DataFrame) -> pd.DataFrame:
 
 # the law's residual bound: W1Q_x is updated by multiplications with scalars and sums of exact zeros (g·Q_x), so
 # the residual is float64 round-off grown over the steps, ~ steps × 1e-16 × the size of the products: measured
-# ≤ 5e-14 over 2,000 steps; 1e-10 leaves 2,000× room and is still 8 orders below the smallest wrong-law residual
+# 1.6e-13 at worst over 2,000 steps (quick plan); 1e-10 leaves 600× room and is 5 orders below the smallest
+# wrong-law residual (4.5e-5: the decay factor one step off)
 LAW_TOLERANCE = 1e-10
 
 
@@ -178,7 +179,7 @@ def _balance_drift(plan: Plan, runner: Runner) -> pd.DataFrame:
     doubling the steps) must halve it, up to O(η²)."""
     configs = plan.configs(depth=[d for d in plan.depths if d > 1], optimizer=["gd"], intervention=["none"])
     full = _sweep(plan, configs, runner, False)
-    half = _sweep(plan, configs, runner, False, eta=0.025, steps=2 * plan.steps)
+    half = _sweep(plan, configs, runner, False, eta=plan.experiment().eta / 2, steps=2 * plan.steps)
     keys = ["depth", "width", "init_scale", "noise", "seed"]
     a = full[full.step == plan.steps].set_index(keys).balance_drift
     b = half[half.step == 2 * plan.steps].set_index(keys).balance_drift
@@ -450,7 +451,7 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
     if len(drift):
         lines += [
             f"`layer_balance` under GD: the balance Σ‖D_l‖ drifts by {drift.drift_eta.median():.2e} (median) over "
-            f"{plan.steps} steps of η = 0.05, and by {drift.drift_half_eta.median():.2e} over the same time with "
+            f"{plan.steps} steps of η = {plan.experiment().eta:g}, and by {drift.drift_half_eta.median():.2e} over the same time with "
             f"η/2: ratio {drift.ratio.median():.3f} (median; range {drift.ratio.min():.3f}–{drift.ratio.max():.3f}), "
             "where the law's O(η) drift gives 0.5 up to O(η).",
             "",
