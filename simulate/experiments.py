@@ -203,7 +203,8 @@ class ContinualExperiment(Experiment):
     ``ntk_change`` (`measures.ntk_change` on task 0's inputs between the initialisation and the end of the first
     phase) and ``forgetting_lazy``, the forgetting of the network's lazy limit (`kernel_forgetting` with its
     empirical NTK at initialisation on all tasks' inputs, the run's η and its steps in every phase: what the
-    network linearised at its initialisation would forget after the same training).
+    network linearised at its initialisation would forget after the same training); with ``keep_weights``,
+    ``W1`` and ``W2``: the weights the row's phase ended with, each flattened row-major (arrays in the cells).
     """
 
     n_in: int = 8
@@ -216,6 +217,7 @@ class ContinualExperiment(Experiment):
     teacher: str = "linear"
     teacher_width: int = 16
     ntk: bool = True
+    keep_weights: bool = False
     input_rank: int = 0
     tolerance: float | None = None
     max_steps: int = 0
@@ -326,12 +328,12 @@ class ContinualExperiment(Experiment):
         net = net.centered_at(W0)
         rho = config.get("input_similarity")
         tasks = self.tasks(float(config["similarity"]), int(config.get("task_seed", 0)), rho)
-        weights, phases = W0, []
+        weights, phases, finals = W0, [], []
         for k in range(len(tasks)):
             steps, loss, first, weights = self._phase(net, W0, weights, tasks, k)
             phases.append((steps, loss, first))
-            if len(phases) == 1:
-                after_first = weights
+            finals.append([w.copy() for w in weights])
+        after_first = finals[0]
         B = len(seeds)
         ends = np.stack([np.stack([loss[b][-1] for b in range(B)], axis=-1) for _, loss, _ in phases])  # (P, T, B)
         forgetting = measures.forgetting(ends)
@@ -371,6 +373,10 @@ class ContinualExperiment(Experiment):
             frame["forgetting_lazy"] = lazy[b]
             frame["ntk_change"] = ntk_change[b]
             frame["task_distance_law"] = law
+            if self.keep_weights:  # each row: the weights its phase ended with, flattened row-major per layer
+                phase_of_row = frame.phase.to_numpy()
+                for layer in range(2):
+                    frame[f"W{layer + 1}"] = [finals[p][layer][b].ravel() for p in phase_of_row]
             frames.append(frame)
         return frames
 

@@ -8,6 +8,8 @@ the laws that apply (`verify`), and a report page (`lawbook study NAME`).
   overparameterised-forgetting, minimum-norm and lazy laws (issue 13).
 - `verify.studies.implicit_bias`: null-space mass of shallow and deep linear models under GD, SGD, momentum and
   Adam, with weight decay and a balancing penalty, against the null-space and balance laws (issue 14).
+- `verify.studies.subspace`: the spectrum of many trained networks' weights against a Gaussian null, and whether
+  the leave-one-out distance from that subspace predicts forgetting (issue 15, part 2).
 
 Every study module has the same face: ``QUICK`` and ``FULL`` plans, ``run_study(plan, cache=, scheduler=,
 workers=, progress=)``, ``write_study(result, out, force=)``, ``PAGE`` (its page's file name) and
@@ -23,7 +25,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-STUDIES = ("forgetting", "implicit-bias")
+STUDIES = ("forgetting", "implicit-bias", "subspace")
 
 __all__ = ["STUDIES", "Runner", "md_table", "study_module"]
 
