@@ -58,9 +58,10 @@ def test_the_study_runs_end_to_end_and_writes_its_page(tmp_path):
     for table in result.spectra.values():
         np.testing.assert_allclose(table.cumulative.iloc[-1], 1.0, rtol=1e-12)
     fits = result.fits.set_index("predictor")
-    # on shared inputs the students fit task 2 on task 1's items, so the task-distance law predicts their
-    # forgetting (phase 2a of the forgetting study): the known driver must win here
-    assert fits.loc["law", "heldout_r2"] > 0.9
+    # the student's lazy law is the known driver of its forgetting (the forgetting study's phase 2b): at γ0 = 1 it
+    # still explains most of it, and more than the minimum-norm linear learner's law does
+    assert fits.loc["lazy", "heldout_r2"] > 0.5
+    assert np.isfinite(fits.heldout_r2).all() and len(fits) == len(subspace.PREDICTORS)
     page = subspace.write_study(result, tmp_path / "studies").read_text()
     assert "Spectrum against its controls" in page and "held-out R²" in page
     for name in ("subspace_spectrum.png", "subspace_deviation.png"):

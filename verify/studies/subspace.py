@@ -15,7 +15,11 @@ model's deviation is measured from a subspace fitted without it.
 **Deviation** ‖W⊥‖/‖W‖ (`loo_deviation`, all layers together): W⊥ the part of W − mean left after projecting on the
 top-k* subspace, both fitted without the model. The hypothesis F ≈ a·dev^b + c is fitted on a seeded two-thirds of
 the models and scored on the rest (held-out R²), next to the same form in the controls' deviations (mean only, a
-random k*-dimensional subspace) and the task-distance law's value, and symbolic regression searches F from them.
+random k*-dimensional subspace) and the two laws of forgetting that lawbook computes per run (the minimum-norm
+linear learner's and the student's lazy limit, `simulate.experiments.kernel_forgetting`); symbolic regression
+searches F from all of them. The tasks' inputs lie in subspaces at similarity ρ (``input_similarity``): on shared
+inputs every student that fits task 2 forgets the same (the forgetting study's phase 2a), and nothing about the
+weights could matter.
 """
 
 from __future__ import annotations
@@ -57,6 +61,9 @@ class Plan:
     activation: str = "tanh"
     gamma0: float = 1.0
     similarities: tuple[float, ...] = (0.0, 0.3, 0.6, 0.9)  # second task's cosine, cycled over the models
+    # the tasks' inputs lie in subspaces at this similarity (`ContinualExperiment`'s input_similarity), so that
+    # task 2 does not pin the function on task 1's inputs and forgetting depends on the student; None: shared inputs
+    input_similarity: float | None = 0.5
     n_in: int = 8
     items: int = 64
     steps: int = 1000
@@ -160,7 +167,7 @@ def _r2(y: np.ndarray, predicted: np.ndarray) -> float:
 @dataclass(frozen=True)
 class StudyResult:
     plan: Plan
-    models: pd.DataFrame  # one row per model: s, F, law, deviations
+    models: pd.DataFrame  # one row per model: s, F, the two laws, the deviations
     spectra: dict[str, pd.DataFrame]  # per layer: component, share, null mean/min/max
     fits: pd.DataFrame  # per predictor: a, b, c, held-out R²
     discovery: pd.DataFrame
@@ -173,16 +180,19 @@ def _models(plan: Plan, runner: Runner) -> tuple[pd.DataFrame, list[np.ndarray]]
     from simulate import ContinualExperiment
 
     experiment = ContinualExperiment(n_in=plan.n_in, n_out=1, items=plan.items, steps=plan.steps, eta0=plan.eta0,
-                                     n_records=2, ntk=False, keep_weights=True)  # fmt: skip
+                                     n_records=2, keep_weights=True)  # fmt: skip
+    inputs = {} if plan.input_similarity is None else {"input_similarity": plan.input_similarity}
     configs = [
         {"width": plan.width, "activation": plan.activation, "parameterization": "mup", "gamma0": plan.gamma0,
-         "similarity": plan.similarities[i % len(plan.similarities)], "task_seed": i}
+         "similarity": plan.similarities[i % len(plan.similarities)], "task_seed": i} | inputs
         for i in range(plan.n_models)
     ]  # fmt: skip
     table = runner.sweep(experiment, configs, [0])  # seed 0: one shared initialisation, the tasks differ
     ends = table[(table.phase == 0)].groupby("task_seed").last()
     layers = [np.stack(ends[f"W{layer}"].to_list()) for layer in (1, 2)]
-    models = pd.DataFrame({"s": ends.similarity, "F": ends.forgetting, "law": ends.task_distance_law}).reset_index()
+    models = pd.DataFrame(
+        {"s": ends.similarity, "F": ends.forgetting, "law": ends.forgetting_min_norm, "lazy": ends.forgetting_lazy}
+    ).reset_index()
     return models, layers
 
 
@@ -202,12 +212,19 @@ def _spectra(plan: Plan, layers: list[np.ndarray]) -> tuple[dict[str, pd.DataFra
     return spectra, ks
 
 
+# a predictor "predicts" forgetting when its held-out R² reaches this (half the variance of held-out models)
+USEFUL_R2 = 0.5
+# the deviation, its two geometric controls, and the two laws of forgetting (`kernel_forgetting`): the minimum-norm
+# linear learner's ("law"; on shared whitened inputs the task-distance law) and the student's lazy limit ("lazy")
+PREDICTORS = ("dev", "dev_mean_only", "dev_random", "law", "lazy")
+
+
 def _fits(plan: Plan, models: pd.DataFrame) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     train = np.zeros(len(models), dtype=bool)
     train[rng.permutation(len(models))[: (2 * len(models)) // 3]] = True
     rows = []
-    for predictor in ("dev", "dev_mean_only", "dev_random", "law"):
+    for predictor in PREDICTORS:
         x, y = models[predictor].to_numpy(), models.F.to_numpy()
         a, b, c = fit_power_law(x[train], y[train])
         rows.append({"predictor": predictor, "a": a, "b": b, "c": c,
@@ -216,14 +233,11 @@ def _fits(plan: Plan, models: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-FEATURES = ("dev", "dev_mean_only", "dev_random", "law")
-
-
 def _discovery(plan: Plan, models: pd.DataFrame) -> pd.DataFrame:
     from discover import Budget, discover
 
     budget = Budget.quick() if plan.budget == "quick" else Budget.default()
-    found = discover(models[[*FEATURES, "F"]].astype(float), "F", features=list(FEATURES), seed=0, budget=budget,
+    found = discover(models[[*PREDICTORS, "F"]].astype(float), "F", features=list(PREDICTORS), seed=0, budget=budget,
                      operators="add,sub,mul,div,sqrt", restarts=1, transforms=False)  # fmt: skip
     best = found.best
     return pd.DataFrame([{"expression": str(best.expr), "complexity": best.complexity, "train_mse": best.loss,
@@ -282,14 +296,14 @@ def _deviation_png(result: StudyResult) -> bytes:
     models, fits = result.models, result.fits.set_index("predictor")
     with _style() as plt:
         fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
-        for ax, predictor in zip(axes, ("dev", "law"), strict=True):
+        for ax, predictor in zip(axes, ("dev", "lazy"), strict=True):
             x = models[predictor].to_numpy()
             ax.scatter(x, models.F, s=10, c=models.s, cmap="viridis")
             grid = np.linspace(x.min(), x.max(), 100)
             a, b, c = fits.loc[predictor, ["a", "b", "c"]]
             ax.plot(grid, a * grid**b + c, "k--", lw=1,
                     label=f"{a:.3g}·x^{b:.2f} + {c:.2g}, held-out R² {fits.loc[predictor, 'heldout_r2']:.2f}")  # fmt: skip
-            ax.set_xlabel("deviation ‖W⊥‖/‖W‖ (leave-one-out)" if predictor == "dev" else "task-distance law")
+            ax.set_xlabel("deviation ‖W⊥‖/‖W‖ (leave-one-out)" if predictor == "dev" else "lazy law")
             ax.set_ylabel("forgetting F")
             ax.legend(fontsize=7)
         fig.tight_layout()
@@ -305,8 +319,9 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
         "",
         f"Plan `{plan.name}`: {plan.n_models} two-layer {plan.activation} networks {plan.n_in} → {plan.width} → 1 "
         f"(μP, γ0 = {plan.gamma0:g}), one shared initialisation, each trained {plan.steps} steps on its own linear "
-        f"teacher ({plan.items} whitened items), then on a second teacher at cosine s ∈ {list(plan.similarities)} "
-        "(cycled over the models). The models are the weights after the first task.",
+        f"teacher ({plan.items} items), then on a second teacher at cosine s ∈ {list(plan.similarities)} (cycled "
+        f"over the models), the tasks' inputs in subspaces at similarity ρ = {plan.input_similarity}. The models "
+        "are the weights after the first task.",
         "",
         "Cost on this machine: "
         + "; ".join(f"{n} {v:.0f} s" for n, v in result.seconds.items())
@@ -341,24 +356,32 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
         "",
         "F ≈ a·x^b + c fitted on two-thirds of the models (seeded) and scored on the rest, for the deviation from "
         f"the fitted subspace and for the controls: the mean alone (k = 0), a random {k}-dimensional subspace, "
-        "and the task-distance law's value (the known driver of forgetting).",
+        "and the two laws lawbook computes per run: the minimum-norm linear learner's forgetting (`law`) and the "
+        "student's lazy limit (`lazy`).",
         "",
         *md_table(result.fits),
         "",
     ]
-    dev, law = fits.loc["dev", "heldout_r2"], fits.loc["law", "heldout_r2"]
+    dev, law = fits.loc["dev", "heldout_r2"], max(fits.loc["law", "heldout_r2"], fits.loc["lazy", "heldout_r2"])
     best_control = max(fits.loc[p, "heldout_r2"] for p in ("dev_mean_only", "dev_random"))
+    if dev < USEFUL_R2:
+        verdict = (
+            f"The deviation does not predict forgetting on held-out models (R² below {USEFUL_R2}); the "
+            "hypothesis F ≈ a·dev^b + c is refuted here"
+        )
+    elif dev > best_control + 0.05:
+        verdict = "The fitted subspace's deviation predicts forgetting, and better than its controls"
+    else:
+        verdict = "The deviation predicts forgetting no better than its controls (within 0.05 in R²)"
     lines.append(
-        f"Held-out R²: deviation {dev:.3f}, best geometric control {best_control:.3f}, task-distance law {law:.3f}. "
-        + ("The fitted subspace's deviation predicts forgetting better than its controls"
-           if dev > best_control + 0.05 else "The fitted subspace's deviation does not predict forgetting better than "
-           "its controls (within 0.05 in R²)")
-        + (", but less well than the law of the task distance." if law > dev else ".")
-    )  # fmt: skip
+        f"Held-out R²: deviation {dev:.3f}, best geometric control {best_control:.3f}, best law {law:.3f}. {verdict}"
+        + (f"; the laws of forgetting do ({law:.3f})." if law >= USEFUL_R2 and law > dev else ".")
+    )
     disc = result.discovery.iloc[0]
     lines += [
         "",
-        f"Symbolic regression of F from (deviation, mean-only deviation, random-subspace deviation, law): "
+        f"Symbolic regression of F from (deviation, mean-only deviation, random-subspace deviation, linear law, "
+        f"lazy law): "
         f"`{disc.expression}` (complexity {disc.complexity}), held-out R² {disc.heldout_r2:.3f}.",
         "",
         "## Figures",
@@ -376,7 +399,7 @@ def write_study(result: StudyResult, out: Path, *, force: bool = False) -> Path:
     figures = [
         ("Cumulative variance share of the centred models per layer, against a Gaussian null of the same shape",
          "subspace_spectrum.png", lambda: _spectrum_png(result)),
-        ("Forgetting against the leave-one-out deviation and against the task-distance law, with the fitted power "
+        ("Forgetting against the leave-one-out deviation and against the lazy law, with the fitted power "
          "law (colour: the second task's cosine)", "subspace_deviation.png", lambda: _deviation_png(result)),
     ]  # fmt: skip
     files = [ReportFile(name, OWNER, render) for _, name, render in figures]
@@ -390,6 +413,6 @@ def summary_line(result: StudyResult) -> str:
     """What `lawbook study subspace` prints when done."""
     fits = result.fits.set_index("predictor")
     return (
-        f"deviation held-out R² {fits.loc['dev', 'heldout_r2']:.3f} against the law's "
-        f"{fits.loc['law', 'heldout_r2']:.3f}"
+        f"deviation held-out R² {fits.loc['dev', 'heldout_r2']:.3f} against the lazy law's "
+        f"{fits.loc['lazy', 'heldout_r2']:.3f}"
     )
