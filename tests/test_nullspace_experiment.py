@@ -30,7 +30,6 @@ def test_penalty_gradients_are_the_gradients_of_the_penalised_loss():
     W = [torch.tensor(rng.normal(size=(2, m, n)), requires_grad=True) for n, m in [(5, 4), (4, 3), (3, 2)]]
     task, _ = dataclasses.replace(EXP, n_in=5, rank=2).task(0.1, 0)
     data = TaskTensors.from_task(task, torch.device("cpu"), torch.float64)
-    data = dataclasses.replace(data)  # the network sees Σxx, Σyx and tr Σyy only
     auto = torch.autograd.grad(net.loss(W, data).sum(), W)
     for mine, theirs in zip(net.grads([w.detach() for w in W], data), auto, strict=True):
         np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)

@@ -1,4 +1,4 @@
-"""The implicit-bias study end to end on a small plan, its law checks failing on wrong laws, and its command line."""
+"""The implicit-bias study end to end on a small plan, its law check failing on a wrong simulation, and its command line."""
 
 from __future__ import annotations
 
@@ -42,7 +42,6 @@ def test_the_study_checks_every_covered_run_and_writes_its_page(result, tmp_path
     # GD, SGD, momentum × (none, coupled, decoupled decay): 9 cells, each over 4 seeds × (1 shallow + 2 deep)
     assert len(laws) == 9 and (laws.runs == 4 * 3).all()
     assert (laws.worst_residual <= implicit_bias.LAW_TOLERANCE).all()
-    assert (laws.wrong_law_smallest_residual > 1e3 * implicit_bias.LAW_TOLERANCE).all()  # wrong laws fail
     drift = result.balance_drift  # GD's O(η) balance drift: halving η halves it (measured ratio ≈ 0.5)
     assert np.all(np.abs(drift.ratio - 0.5) < 0.1)
     table = result.table
@@ -53,10 +52,19 @@ def test_the_study_checks_every_covered_run_and_writes_its_page(result, tmp_path
     masses = shallow_gd.groupby("seed").null_mass
     np.testing.assert_allclose(masses.last(), masses.first(), rtol=1e-12)  # the law, read off the table
     assert set(result.paired.optimizer) == set(SMALL.optimizers)
-    assert result.paired.verdict.isin(["deeper has less", "deeper has more", "no difference resolved"]).all()
+    verdicts = {"deeper has less", "deeper has more", "no difference resolved"}
+    paired = result.paired
+    assert set(paired.end_verdict) <= verdicts and set(paired.training_verdict) <= verdicts
+    gd = paired[paired.optimizer == "gd"]  # GD keeps the shallow mass, so the training change is the deep one's
+    runs = result.runs[(result.runs.optimizer == "gd") & (result.runs.intervention == "none")]
+    deep2 = runs[runs.depth == 2].groupby("seed").null_mass
+    assert gd[gd.architecture == "deep-2"].training_change.iloc[0] == pytest.approx(
+        (deep2.last() - deep2.first()).mean(), rel=1e-9
+    )
     assert set(result.optimizer_effect.architecture) == {"shallow", "deep-2", "deep-3"}
     disc = result.discovery.iloc[0]
     assert disc.heldout_configurations == 5 and np.isfinite(disc.train_mse)
+    assert np.isfinite(disc.m0_r2) and np.isfinite(disc.affine_m0_r2)  # the baselines the page compares with
     # a fresh cache: every run is computed once; the drift and discovery sweeps share some with the main one
     computed, total = map(int, re.match(r"(\d+) of (\d+) runs computed", result.cost_note).groups())
     assert 0 < computed < total
