@@ -27,7 +27,7 @@ from typing import Any
 
 STUDIES = ("forgetting", "implicit-bias", "subspace")
 
-__all__ = ["STUDIES", "Runner", "md_table", "study_module"]
+__all__ = ["STUDIES", "Runner", "figure_lines", "md_table", "publish_study", "study_module"]
 
 
 @dataclass
@@ -91,4 +91,34 @@ def md_table(frame: Any) -> list[str]:
             for c in cols
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def publish_study(
+    out: Path | str,
+    owner: str,
+    page: str,
+    render: Any,
+    figures: Sequence[tuple[str, str, Any]],
+    plan_name: str,
+    *,
+    force: bool = False,
+) -> Path:
+    """Publish a study's page and figures into ``out`` with the safety rules of `lawbook report`
+    (`verify.publish`): ``figures`` are (caption, file name, function drawing the PNG); ``render(figures)`` gets
+    their (caption, file name) pairs and returns the markdown, which ends with them (`figure_lines`)."""
+    from verify.publish import ReportFile, publish
+
+    files = [ReportFile(name, owner, draw) for _, name, draw in figures]
+    text = render([(caption, name) for caption, name, _ in figures])
+    files.append(ReportFile(page, owner, text.encode()))
+    publish(out, files, owners={owner: {"plan": plan_name}}, force=force)
+    return Path(out) / page
+
+
+def figure_lines(figures: Sequence[tuple[str, str]]) -> list[str]:
+    """The markdown of a page's figures section: each image with its caption below."""
+    lines = ["## Figures", ""]
+    for caption, filename in figures:
+        lines += [f"![{caption}]({filename})", "", f"*{caption}*", ""]
     return lines

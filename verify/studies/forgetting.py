@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from verify.studies import Runner, md_table
+from verify.studies import Runner, figure_lines, md_table, publish_study
 
 __all__ = ["FULL", "PAGE", "QUICK", "Plan", "StudyResult", "render_page", "run_study", "summary_line", "write_study"]
 
@@ -581,16 +581,12 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
         lines.append("")
     for activation, front in result.fronts.items():
         lines += [f"Front of seed {plan.seeds[0]}, {activation}:", "", *md_table(front), ""]
-    lines += ["## Figures", ""]
-    for caption, filename in figures:
-        lines += [f"![{caption}]({filename})", "", f"*{caption}*", ""]
+    lines += figure_lines(figures)
     return "\n".join(lines)
 
 
 def write_study(result: StudyResult, out: Path, *, force: bool = False) -> Path:
     """Publish the page and its figures into ``out`` with the same safety rules as `lawbook report`."""
-    from verify.publish import ReportFile, publish
-
     figures = [
         ("Loss on task 1 after task 2 against the teachers' cosine, mean and seed range; dashed: the law",
          "forgetting_vs_similarity.png", lambda: _forgetting_png(result)),
@@ -601,11 +597,9 @@ def write_study(result: StudyResult, out: Path, *, force: bool = False) -> Path:
         ("Discovered departure against measured, held-out configurations of the first seed",
          "forgetting_parity.png", lambda: _parity_png(result)),
     ]  # fmt: skip
-    files = [ReportFile(name, "study:forgetting", render) for _, name, render in figures]
-    page = render_page(result, [(caption, name) for caption, name, _ in figures])
-    files.append(ReportFile(PAGE, "study:forgetting", page.encode()))
-    publish(out, files, owners={"study:forgetting": {"plan": result.plan.name}}, force=force)
-    return Path(out) / PAGE
+    return publish_study(
+        out, "study:forgetting", PAGE, lambda pairs: render_page(result, pairs), figures, result.plan.name, force=force
+    )
 
 
 def summary_line(result: StudyResult) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from verify.studies import Runner, md_table
+from verify.studies import Runner, figure_lines, md_table, publish_study
 
 __all__ = ["FULL", "PAGE", "QUICK", "Plan", "StudyResult", "render_page", "run_study", "summary_line", "write_study"]
 
@@ -553,11 +553,8 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
            else " — below 0.95: the search found no law that generalises to the held-out configurations.")
         ,
         "",
-        "## Figures",
-        "",
     ]  # fmt: skip
-    for caption, filename in figures:
-        lines += [f"![{caption}]({filename})", "", f"*{caption}*", ""]
+    lines += figure_lines(figures)
     return "\n".join(lines)
 
 
@@ -605,8 +602,6 @@ def _spread(table: pd.DataFrame, column: str, relative: bool = True) -> float:
 
 def write_study(result: StudyResult, out: Path, *, force: bool = False) -> Path:
     """Publish the page and its figures into ``out`` with the same safety rules as `lawbook report`."""
-    from verify.publish import ReportFile, publish
-
     figures = [
         ("Null-space mass against training steps, mean and 95 % bootstrap band (no intervention, reference setting)",
          "implicit_bias_mass.png", lambda: _mass_png(result)),
@@ -615,11 +610,9 @@ def write_study(result: StudyResult, out: Path, *, force: bool = False) -> Path:
         ("Singular values of Â at deep-3's most fragile configuration, against shallow and deep-2 (seed range)",
          "implicit_bias_spectrum.png", lambda: _spectrum_png(result)),
     ]  # fmt: skip
-    files = [ReportFile(name, OWNER, render) for _, name, render in figures]
-    page = render_page(result, [(caption, name) for caption, name, _ in figures])
-    files.append(ReportFile(PAGE, OWNER, page.encode()))
-    publish(out, files, owners={OWNER: {"plan": result.plan.name}}, force=force)
-    return Path(out) / PAGE
+    return publish_study(
+        out, OWNER, PAGE, lambda pairs: render_page(result, pairs), figures, result.plan.name, force=force
+    )
 
 
 def summary_line(result: StudyResult) -> str:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from verify.studies import Runner, md_table
+from verify.studies import Runner, figure_lines, md_table, publish_study
 
 __all__ = [
     "FULL",
@@ -384,29 +384,22 @@ def render_page(result: StudyResult, figures: Sequence[tuple[str, str]]) -> str:
         f"lazy law): "
         f"`{disc.expression}` (complexity {disc.complexity}), held-out R² {disc.heldout_r2:.3f}.",
         "",
-        "## Figures",
-        "",
     ]
-    for caption, filename in figures:
-        lines += [f"![{caption}]({filename})", "", f"*{caption}*", ""]
+    lines += figure_lines(figures)
     return "\n".join(lines)
 
 
 def write_study(result: StudyResult, out: Path, *, force: bool = False) -> Path:
     """Publish the page and its figures into ``out`` with the same safety rules as `lawbook report`."""
-    from verify.publish import ReportFile, publish
-
     figures = [
         ("Cumulative variance share of the centred models per layer, against a Gaussian null of the same shape",
          "subspace_spectrum.png", lambda: _spectrum_png(result)),
         ("Forgetting against the leave-one-out deviation and against the lazy law, with the fitted power "
          "law (colour: the second task's cosine)", "subspace_deviation.png", lambda: _deviation_png(result)),
     ]  # fmt: skip
-    files = [ReportFile(name, OWNER, render) for _, name, render in figures]
-    page = render_page(result, [(caption, name) for caption, name, _ in figures])
-    files.append(ReportFile(PAGE, OWNER, page.encode()))
-    publish(out, files, owners={OWNER: {"plan": result.plan.name}}, force=force)
-    return Path(out) / PAGE
+    return publish_study(
+        out, OWNER, PAGE, lambda pairs: render_page(result, pairs), figures, result.plan.name, force=force
+    )
 
 
 def summary_line(result: StudyResult) -> str:
