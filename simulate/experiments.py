@@ -62,6 +62,14 @@ def teachers_at_cosine(A: np.ndarray, cosine: float, rng: np.random.Generator) -
     return cosine * A + np.sqrt(1 - cosine**2) * G * (norm / np.linalg.norm(G))
 
 
+def _cosine_chain(first: np.ndarray, cosine: float, count: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """``count`` matrices from ``first``, each at Frobenius cosine ``cosine`` to the one before (`teachers_at_cosine`)."""
+    chain = [first]
+    for _ in range(count - 1):
+        chain.append(teachers_at_cosine(chain[-1], cosine, rng))
+    return chain
+
+
 def subspaces_at_similarity(
     n: int, m: int, similarity: float, count: int, rng: np.random.Generator
 ) -> list[np.ndarray]:
@@ -224,10 +232,7 @@ class ContinualExperiment(Experiment):
     name: str = "continual"
 
     def __post_init__(self) -> None:
-        for field_name in ("n_in", "n_out", "items", "n_tasks", "steps", "n_records", "teacher_width"):
-            value = getattr(self, field_name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{field_name} must be a positive integer, got {value!r}")
+        self.require_positive_ints("n_in", "n_out", "items", "n_tasks", "steps", "n_records", "teacher_width")
         if self.n_records < 2 or self.n_tasks < 2:
             raise ValueError("n_records and n_tasks must be at least 2")
         if self.teacher not in ("linear", "tanh"):
@@ -264,16 +269,12 @@ class ContinualExperiment(Experiment):
             inputs = [U @ whiten(rng.normal(size=(self.rank, self.items))) for U in frames]
         if self.teacher == "linear":
             A = rng.normal(size=(self.n_out, self.n_in)) / np.sqrt(self.n_in)
-            maps = [A]
-            for _ in range(self.n_tasks - 1):
-                maps.append(teachers_at_cosine(maps[-1], similarity, rng))
+            maps = _cosine_chain(A, similarity, self.n_tasks, rng)
             targets = [A @ X for A, X in zip(maps, inputs, strict=True)]
         else:
             B = rng.normal(size=(self.teacher_width, self.n_in)) / np.sqrt(self.n_in)
             a = rng.normal(size=(self.n_out, self.teacher_width))
-            firsts = [B]
-            for _ in range(self.n_tasks - 1):
-                firsts.append(teachers_at_cosine(firsts[-1], similarity, rng))
+            firsts = _cosine_chain(B, similarity, self.n_tasks, rng)
             targets = [a @ np.tanh(B @ X) / np.sqrt(self.teacher_width) for B, X in zip(firsts, inputs, strict=True)]
         where = "" if input_similarity is None else f", inputs at similarity {input_similarity}"
         return [

@@ -91,10 +91,7 @@ class NullspaceExperiment(Experiment):
     name: str = "nullspace"
 
     def __post_init__(self) -> None:
-        for name in ("n_in", "rank", "n_out", "items", "steps", "n_records", "batch_size", "max_depth"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.require_positive_ints("n_in", "rank", "n_out", "items", "steps", "n_records", "batch_size", "max_depth")
         if not self.rank < self.n_in:
             raise ValueError(f"rank {self.rank} must be below n_in = {self.n_in}: with full-rank inputs nothing is "
                              "unidentified and the null-space mass is 0")  # fmt: skip

@@ -72,6 +72,13 @@ class Experiment(ABC):
         """Runs with equal keys may share one tensor program; by default only the seeds of one configuration."""
         return tuple(sorted(config.items()))
 
+    def require_positive_ints(self, *names: str) -> None:
+        """Raise ValueError unless each named field is a Python int ≥ 1 (not a bool): an experiment's sizes."""
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
     def unit_config(self, items: Sequence[tuple[Mapping[str, Any], int]], axes: Sequence[str]) -> Mapping[str, Any]:
         """The one configuration that a unit's runs share (the default `batch_key` puts one configuration's seeds
         in a unit), checked to name every axis in ``axes``."""

@@ -19,21 +19,26 @@ workers=, progress=)``, ``write_study(result, out, force=)``, ``PAGE`` (its page
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 STUDIES = ("forgetting", "implicit-bias", "subspace")
 
-__all__ = ["STUDIES", "Runner", "figure_lines", "md_table", "publish_study", "study_module"]
+__all__ = ["STUDIES", "Runner", "figure_lines", "md_table", "publish_study", "r_squared", "study_module"]
 
 
 @dataclass
 class Runner:
-    """Where and how a study's sweeps run (cache folder, scheduler, workers, progress bar), and a count of the runs
-    they computed against those read back from the cache, so that a page's stated cost says which it measured.
+    """Where and how a study's sweeps run (cache folder, scheduler, workers, progress bar), a count of the runs
+    they computed against those read back from the cache, so that a page's stated cost says which it measured, and
+    the seconds of each stage of the study (`timed`).
 
     >>> Runner().cost_note()
     '0 of 0 runs computed by this call (the rest read from the cache)'
@@ -45,6 +50,14 @@ class Runner:
     progress: bool = True
     runs: int = 0
     computed: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Record the wall-clock seconds of the block under ``stage`` in `seconds` (in the order stages run)."""
+        start = time.perf_counter()
+        yield
+        self.seconds[stage] = time.perf_counter() - start
 
     def sweep(self, experiment: Any, configs: Sequence[Mapping[str, Any]], seeds: Sequence[int],
               progress: bool | None = None) -> Any:  # fmt: skip
@@ -81,8 +94,6 @@ def md_table(frame: Any) -> list[str]:
     |---|---|
     | a\\|b | 0.9877 |
     """
-    import numpy as np
-
     cols = list(frame.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, row in frame.iterrows():
@@ -122,3 +133,15 @@ def figure_lines(figures: Sequence[tuple[str, str]]) -> list[str]:
     for caption, filename in figures:
         lines += [f"![{caption}]({filename})", "", f"*{caption}*", ""]
     return lines
+
+
+def r_squared(y: Any, predicted: Any) -> float:
+    """Coefficient of determination 1 − Σ(y − ŷ)²/Σ(y − ȳ)² of ``predicted`` for ``y`` (a constant prediction is
+    broadcast); negative when ŷ does worse than y's mean.
+
+    >>> r_squared(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0])), r_squared(np.array([1.0, 3.0]), 2.0)
+    (0.5, 0.0)
+    """
+    y = np.asarray(y, dtype=np.float64)
+    predicted = np.broadcast_to(np.asarray(predicted, dtype=np.float64), y.shape)
+    return float(1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2))

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from verify.studies import Runner, figure_lines, md_table, publish_study
+from verify.studies import Runner, figure_lines, md_table, publish_study, r_squared
 
 __all__ = ["FULL", "PAGE", "QUICK", "Plan", "StudyResult", "render_page", "run_study", "summary_line", "write_study"]
 
@@ -232,7 +232,7 @@ def _phase2(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
                 restarts=1, transforms=False,
             )  # fmt: skip
             best = found.best
-            kernel_only = _r2(frame.D.to_numpy(), (frame.lazy - frame.law).to_numpy())
+            kernel_only = r_squared(frame.D.to_numpy(), (frame.lazy - frame.law).to_numpy())
             found_by_seed[seed] = (best.expr, frame)
             rows.append(
                 {
@@ -264,18 +264,12 @@ def _phase2(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
         for row in rows[-len(plan.seeds) :]:
             expr, _ = found_by_seed[row["seed"]]
             scores = [
-                _r2(other.D.to_numpy(), evaluate(expr, {f: other[f].to_numpy() for f in FEATURES}))
+                r_squared(other.D.to_numpy(), evaluate(expr, {f: other[f].to_numpy() for f in FEATURES}))
                 for seed, (_, other) in found_by_seed.items()
                 if seed != row["seed"]
             ]
             row["cross_seed_r2"] = float(np.median(scores)) if scores else np.nan
     return pd.DataFrame(rows), fronts, parity
-
-
-def _r2(y: np.ndarray, predicted: np.ndarray | float) -> float:
-    """Coefficient of determination of ``predicted`` for ``y`` (a constant prediction is broadcast)."""
-    predicted = np.broadcast_to(np.asarray(predicted, dtype=np.float64), y.shape)
-    return float(1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
 def _terms(expr: Any) -> int:
@@ -301,22 +295,16 @@ def run_study(
     progress: bool = True,
 ) -> StudyResult:
     """Run both phases of the study (module docstring) and return its tables."""
-    cache = Path(cache) if cache is not None else None
-    seconds = {}
-    start = time.perf_counter()
     runner = Runner(Path(cache) if cache is not None else None, scheduler, workers, progress)
-    phase1 = _phase1(plan, runner)
-    seconds["phase 1 (sweep and discovery)"] = time.perf_counter() - start
-    start = time.perf_counter()
-    runs = _runs(plan, runner)
-    seconds["sweep of two-layer students, shared inputs"] = time.perf_counter() - start
-    start = time.perf_counter()
-    transfer = _transfer(plan, runner)
-    seconds["sweep of two-layer students, separate inputs"] = time.perf_counter() - start
-    start = time.perf_counter()
-    discoveries, fronts, parity = _phase2(plan, transfer)
-    seconds["phase 2b discovery"] = time.perf_counter() - start
-    return StudyResult(plan, phase1, runs, transfer, discoveries, fronts, parity, seconds, runner.cost_note())
+    with runner.timed("phase 1 (sweep and discovery)"):
+        phase1 = _phase1(plan, runner)
+    with runner.timed("sweep of two-layer students, shared inputs"):
+        runs = _runs(plan, runner)
+    with runner.timed("sweep of two-layer students, separate inputs"):
+        transfer = _transfer(plan, runner)
+    with runner.timed("phase 2b discovery"):
+        discoveries, fronts, parity = _phase2(plan, transfer)
+    return StudyResult(plan, phase1, runs, transfer, discoveries, fronts, parity, runner.seconds, runner.cost_note())
 
 
 def _bands_png(

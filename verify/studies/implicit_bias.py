@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from verify.studies import Runner, figure_lines, md_table, publish_study
+from verify.studies import Runner, figure_lines, md_table, publish_study, r_squared
 
 __all__ = ["FULL", "PAGE", "QUICK", "Plan", "StudyResult", "render_page", "run_study", "summary_line", "write_study"]
 
@@ -315,14 +315,11 @@ def _discovery(plan: Plan, runner: Runner) -> pd.DataFrame:
     predicted = evaluate(best.expr, {f: test[f].to_numpy(dtype=float) for f in ADAM_FEATURES})
     y = test.null_mass.to_numpy()
 
-    def r2(prediction: np.ndarray) -> float:
-        return float(1 - np.sum((y - np.broadcast_to(prediction, y.shape)) ** 2) / np.sum((y - y.mean()) ** 2))
-
     affine = np.polyfit(train.m0, train.null_mass, 1)  # baselines: the mass GD would keep, and an affine map of it
     return pd.DataFrame([{"expression": str(best.expr), "complexity": best.complexity, "train_mse": best.loss,
                           "train_configurations": len(configs) - len(held), "heldout_configurations": len(held),
-                          "heldout_r2": r2(predicted), "m0_r2": r2(test.m0.to_numpy()),
-                          "affine_m0_r2": r2(np.polyval(affine, test.m0)),
+                          "heldout_r2": r_squared(y, predicted), "m0_r2": r_squared(y, test.m0),
+                          "affine_m0_r2": r_squared(y, np.polyval(affine, test.m0)),
                           "seconds": time.perf_counter() - start}])  # fmt: skip
 
 
@@ -336,22 +333,17 @@ def run_study(
 ) -> StudyResult:
     """Run the study (module docstring) and return its tables."""
     runner = Runner(Path(cache) if cache is not None else None, scheduler, workers, progress)
-    seconds = {}
-    start = time.perf_counter()
-    runs = _sweep(plan, plan.configs(), runner)
-    seconds["sweep"] = time.perf_counter() - start
-    start = time.perf_counter()
-    drift = _balance_drift(plan, runner)
-    seconds["balance drift at η/2"] = time.perf_counter() - start
-    start = time.perf_counter()
-    laws, table, paired, fragility = _laws(runs), _table(plan, runs), _paired(plan, runs), _fragility(plan, runs)
-    effect = _optimizer_effect(plan, runs) if {"gd", "adam"} <= set(plan.optimizers) else pd.DataFrame()
-    seconds["law checks and intervals"] = time.perf_counter() - start
-    start = time.perf_counter()
-    discovery = _discovery(plan, runner)
-    seconds["Adam sweep and discovery"] = time.perf_counter() - start
+    with runner.timed("sweep"):
+        runs = _sweep(plan, plan.configs(), runner)
+    with runner.timed("balance drift at η/2"):
+        drift = _balance_drift(plan, runner)
+    with runner.timed("law checks and intervals"):
+        laws, table, paired, fragility = _laws(runs), _table(plan, runs), _paired(plan, runs), _fragility(plan, runs)
+        effect = _optimizer_effect(plan, runs) if {"gd", "adam"} <= set(plan.optimizers) else pd.DataFrame()
+    with runner.timed("Adam sweep and discovery"):
+        discovery = _discovery(plan, runner)
     return StudyResult(
-        plan, runs, laws, drift, table, paired, effect, fragility, discovery, seconds, runner.cost_note()
+        plan, runs, laws, drift, table, paired, effect, fragility, discovery, runner.seconds, runner.cost_note()
     )
 
 

@@ -24,7 +24,6 @@ weights could matter.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from verify.studies import Runner, figure_lines, md_table, publish_study
+from verify.studies import Runner, figure_lines, md_table, publish_study, r_squared
 
 __all__ = [
     "FULL",
@@ -160,10 +159,6 @@ def fit_power_law(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(fit.x[0]), float(fit.x[1]), float(fit.x[2])
 
 
-def _r2(y: np.ndarray, predicted: np.ndarray) -> float:
-    return float(1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2))
-
-
 @dataclass(frozen=True)
 class StudyResult:
     plan: Plan
@@ -228,8 +223,8 @@ def _fits(plan: Plan, models: pd.DataFrame) -> pd.DataFrame:
         x, y = models[predictor].to_numpy(), models.F.to_numpy()
         a, b, c = fit_power_law(x[train], y[train])
         rows.append({"predictor": predictor, "a": a, "b": b, "c": c,
-                     "train_r2": _r2(y[train], a * x[train] ** b + c),
-                     "heldout_r2": _r2(y[~train], a * x[~train] ** b + c)})  # fmt: skip
+                     "train_r2": r_squared(y[train], a * x[train] ** b + c),
+                     "heldout_r2": r_squared(y[~train], a * x[~train] ** b + c)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -254,22 +249,18 @@ def run_study(
 ) -> StudyResult:
     """Train the models, take their spectra against the controls, and test deviation against forgetting."""
     runner = Runner(Path(cache) if cache is not None else None, scheduler, workers, progress)
-    seconds = {}
-    start = time.perf_counter()
-    models, layers = _models(plan, runner)
-    seconds["training"] = time.perf_counter() - start
-    start = time.perf_counter()
-    spectra, ks = _spectra(plan, layers)
-    k = max(ks)  # one k* for every layer: the largest, so that no layer's subspace is cut short
-    models["dev"] = loo_deviation(layers, k)
-    models["dev_mean_only"] = loo_deviation(layers, 0)
-    models["dev_random"] = loo_deviation(layers, k, basis="random", rng=np.random.default_rng(1))
-    seconds["spectra and deviations"] = time.perf_counter() - start
-    start = time.perf_counter()
-    fits = _fits(plan, models)
-    discovery = _discovery(plan, models)
-    seconds["fits and discovery"] = time.perf_counter() - start
-    return StudyResult(plan, models, spectra, fits, discovery, k, seconds, runner.cost_note())
+    with runner.timed("training"):
+        models, layers = _models(plan, runner)
+    with runner.timed("spectra and deviations"):
+        spectra, ks = _spectra(plan, layers)
+        k = max(ks)  # one k* for every layer: the largest, so that no layer's subspace is cut short
+        models["dev"] = loo_deviation(layers, k)
+        models["dev_mean_only"] = loo_deviation(layers, 0)
+        models["dev_random"] = loo_deviation(layers, k, basis="random", rng=np.random.default_rng(1))
+    with runner.timed("fits and discovery"):
+        fits = _fits(plan, models)
+        discovery = _discovery(plan, models)
+    return StudyResult(plan, models, spectra, fits, discovery, k, runner.seconds, runner.cost_note())
 
 
 def _spectrum_png(result: StudyResult) -> bytes:
