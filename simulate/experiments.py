@@ -196,8 +196,8 @@ class ContinualExperiment(Experiment):
     ``max_steps`` (each network alone: a run's length depends on its own configuration and seed, never on the
     batch it shares).
 
-    **Configuration** (`CONTINUAL_AXES`, plus optional ``task_seed`` and ``input_similarity``): width,
-    activation, parameterization, gamma0, similarity.
+    **Configuration** (`CONTINUAL_AXES`, plus optional ``task_seed``, ``input_similarity`` and ``init_scale``, a
+    factor on both layers' initial weights, default 1): width, activation, parameterization, gamma0, similarity.
 
     **Rows** (one per recorded time: ``n_records`` in a phase's first ``steps``, then the end of each extra
     round): ``phase`` (task being trained, 0-based), ``step`` within the phase, ``t`` (global step·η0, the time in
@@ -209,7 +209,8 @@ class ContinualExperiment(Experiment):
     convergence, ½‖Σyx,last − Σyx,0‖²_F + c_0 (c_0 task 0's irreducible loss for a linear map; NaN with
     ``input_similarity``, where the law's shared whitened inputs are not given); unless ``ntk=False``,
     ``ntk_change`` (`measures.ntk_change` on task 0's inputs between the initialisation and the end of the first
-    phase) and ``forgetting_lazy``, the forgetting of the network's lazy limit (`kernel_forgetting` with its
+    phase), ``ntk_change_last`` (the same from the initialisation to the end of the last phase) and
+    ``forgetting_lazy``, the forgetting of the network's lazy limit (`kernel_forgetting` with its
     empirical NTK at initialisation on all tasks' inputs, the run's η and its steps in every phase: what the
     network linearised at its initialisation would forget after the same training); with ``keep_weights``,
     ``W1`` and ``W2``: the weights the row's phase ended with, each flattened row-major (arrays in the cells).
@@ -324,7 +325,11 @@ class ContinualExperiment(Experiment):
             parameterization=str(config["parameterization"]),
             gamma0=float(config["gamma0"]),
         )
-        draws = [net.init(seed=seed) for seed in seeds]  # each run's init from its own seed only
+        scale = float(config.get("init_scale", 1.0))
+        if not (np.isfinite(scale) and scale > 0):
+            raise ValueError(f"init_scale must be a finite factor > 0 on the initial weights, got {scale!r}")
+        # each run's init from its own seed only, both layers times init_scale
+        draws = [[scale * w for w in net.init(seed=seed)] for seed in seeds]
         W0 = [np.concatenate([d[layer] for d in draws]) for layer in range(2)]
         net = net.centered_at(W0)
         rho = config.get("input_similarity")
@@ -345,7 +350,7 @@ class ContinualExperiment(Experiment):
         law = np.nan
         if rho is None:
             law = 0.5 * task_distance(tasks[0].sigma_yx, tasks[-1].sigma_yx) ** 2 + tasks[0].irreducible_loss()
-        ntk_change, lazy = np.full(B, np.nan), np.full(B, np.nan)
+        ntk_change, ntk_change_last, lazy = np.full(B, np.nan), np.full(B, np.nan), np.full(B, np.nan)
         if self.ntk:
             trained = np.array([[int(steps[b][-1]) for steps, _, _ in phases] for b in range(B)])
             K = measures.empirical_ntk(net, W0, X_all)
@@ -353,6 +358,7 @@ class ContinualExperiment(Experiment):
             K0 = measures.empirical_ntk(net, W0, tasks[0].X)
             K1 = measures.empirical_ntk(net, after_first, tasks[0].X)
             ntk_change = measures.ntk_change(K0, K1)
+            ntk_change_last = measures.ntk_change(K0, measures.empirical_ntk(net, finals[-1], tasks[0].X))
         frames = []
         for b in range(B):
             rows: dict[str, Any] = {"phase": [], "step": [], "t": [], "feature_rate": []}
@@ -373,6 +379,7 @@ class ContinualExperiment(Experiment):
             frame["forgetting_min_norm"] = min_norm
             frame["forgetting_lazy"] = lazy[b]
             frame["ntk_change"] = ntk_change[b]
+            frame["ntk_change_last"] = ntk_change_last[b]
             frame["task_distance_law"] = law
             if self.keep_weights:  # each row: the weights its phase ended with, flattened row-major per layer
                 phase_of_row = frame.phase.to_numpy()

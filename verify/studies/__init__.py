@@ -8,6 +8,10 @@ the laws that apply (`verify`), and a report page (`lawbook study NAME`).
   overparameterised-forgetting, minimum-norm and lazy laws (issue 13).
 - `verify.studies.implicit_bias`: null-space mass of shallow and deep linear models under GD, SGD, momentum and
   Adam, with weight decay and a balancing penalty, against the null-space and balance laws (issue 14).
+- `verify.studies.lazy_rich`: the lazy–rich boundary of two-layer networks (critical γ0 discovered against width,
+  init scale, learning rate, intrinsic dimension and number of items, held out by configuration), the critical init
+  scale of deep linear networks by depth, the anchors (Geiger et al.'s α·√width, the diagonal network's α² against
+  |w|, λ-balanced networks' |λ| against s) and forgetting across the boundary (issue 15, part 1).
 - `verify.studies.subspace`: the spectrum of many trained networks' weights against a Gaussian null, and whether
   the leave-one-out distance from that subspace predicts forgetting (issue 15, part 2).
 
@@ -29,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-STUDIES = ("forgetting", "implicit-bias", "subspace")
+STUDIES = ("forgetting", "implicit-bias", "lazy-rich", "subspace")
 
 __all__ = ["STUDIES", "Runner", "figure_lines", "md_table", "publish_study", "r_squared", "study_module"]
 
