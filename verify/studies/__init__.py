@@ -48,13 +48,17 @@ class Runner:
     '0 of 0 runs computed by this call (the rest read from the cache)'
     """
 
-    cache: Path | None = None
+    cache: str | Path | None = None  # a Path after construction
     scheduler: str = "serial"
     workers: int | None = None
     progress: bool = True
     runs: int = 0
     computed: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.cache is not None:
+            self.cache = Path(self.cache)  # a study's run_study passes its ``cache`` argument as given (str or Path)
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:

@@ -295,7 +295,7 @@ def run_study(
     progress: bool = True,
 ) -> StudyResult:
     """Run both phases of the study (module docstring) and return its tables."""
-    runner = Runner(Path(cache) if cache is not None else None, scheduler, workers, progress)
+    runner = Runner(cache, scheduler, workers, progress)
     with runner.timed("phase 1 (sweep and discovery)"):
         phase1 = _phase1(plan, runner)
     with runner.timed("sweep of two-layer students, shared inputs"):

@@ -332,7 +332,7 @@ def run_study(
     progress: bool = True,
 ) -> StudyResult:
     """Run the study (module docstring) and return its tables."""
-    runner = Runner(Path(cache) if cache is not None else None, scheduler, workers, progress)
+    runner = Runner(cache, scheduler, workers, progress)
     with runner.timed("sweep"):
         runs = _sweep(plan, plan.configs(), runner)
     with runner.timed("balance drift at η/2"):

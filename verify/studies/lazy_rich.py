@@ -372,6 +372,21 @@ def log_linear_predict(fit: dict[str, float], frame: pd.DataFrame) -> np.ndarray
     return out
 
 
+def _base_axes(plan: Plan, widths: Sequence[float]) -> pd.DataFrame:
+    """The boundary's features (`FEATURES`) at the base sweep's axes, one row per width."""
+    frame = pd.DataFrame({"width": np.asarray(widths, dtype=float)})
+    return frame.assign(**{k: float(v) for k, v in BASE.items()}, eta0=plan.base_eta0, items=float(plan.items))[
+        FEATURES
+    ]
+
+
+def _evaluate_boundary(expr: object, frame: pd.DataFrame) -> np.ndarray:
+    """A discovered boundary's critical γ0 on every row of ``frame`` (its `FEATURES` columns)."""
+    from discover.snapping import evaluate
+
+    return np.broadcast_to(evaluate(expr, {f: frame[f].to_numpy(dtype=float) for f in FEATURES}), len(frame))
+
+
 def _split(table: pd.DataFrame, share: float, groups: Sequence[str] | None = None) -> np.ndarray:
     """A seeded mask holding out about ``share`` of the rows of ``table``; with ``groups``, whole groups of rows
     that share those columns' values (so that near-duplicates, such as configurations differing only in an axis
@@ -390,7 +405,6 @@ SPLIT_GROUPS = ["width", "init_scale", "input_rank", "items"]
 def _fit_boundaries(plan: Plan, configs: pd.DataFrame, held: np.ndarray) -> tuple[pd.DataFrame, dict]:
     """Every boundary of `BOUNDARIES` fitted on the configurations not ``held`` (with a crossing), its value at
     every configuration, and the held-out R² of log critical γ0 of each."""
-    from discover.snapping import evaluate
 
     info = _discover_critical(plan, configs.assign(heldout=held), "critical", FEATURES)
     if "expression" not in info:
@@ -401,8 +415,7 @@ def _fit_boundaries(plan: Plan, configs: pd.DataFrame, held: np.ndarray) -> tupl
     geiger = log_linear_fit(train, FEATURES, "critical", pinned={"width": 0.5})
     free = log_linear_fit(train, FEATURES, "critical")
     values = pd.DataFrame({
-        "discovered": np.broadcast_to(evaluate(info["expression"], {f: configs[f].to_numpy(dtype=float)
-                                                                    for f in FEATURES}), len(configs)),
+        "discovered": _evaluate_boundary(info["expression"], configs),
         "geiger": log_linear_predict(geiger, configs), "power_law": log_linear_predict(free, configs),
         "constant": float(np.exp(np.mean(np.log(train.critical)))),
     }, index=configs.index)  # fmt: skip
@@ -458,7 +471,6 @@ def _exponents(plan: Plan, runs: pd.DataFrame, info: dict) -> pd.DataFrame:
     from each width's crossing of its median over seeds (one point per width: the seeds of a width are not
     independent draws of the width effect), over all widths and over widths ≥ 64; and the discovered expression's
     own exponent."""
-    from discover.snapping import evaluate
 
     base = runs[runs.variant == "base"]
     widths = np.array(sorted(base.width.unique()))
@@ -477,10 +489,7 @@ def _exponents(plan: Plan, runs: pd.DataFrame, info: dict) -> pd.DataFrame:
             row["1/2 rejected (all)"] = bool(abs(row["b (all)"] - 0.5) > row["± (all)"])
             rows.append(row)
     grid = np.array(widths, dtype=float)
-    values = evaluate(info["expression"], {"width": grid, "init_scale": np.ones_like(grid),
-                                           "eta0": np.full_like(grid, plan.base_eta0), "input_rank": np.full_like(grid, 4.0),
-                                           "items": np.full_like(grid, plan.items)})  # fmt: skip
-    values = np.broadcast_to(values, grid.shape)
+    values = _evaluate_boundary(info["expression"], _base_axes(plan, grid))
     info["discovered_exponent"] = power_fit(grid, values)["b"] if np.all(values > 0) else float("nan")
     info["discovered_exponent_wide"] = (
         power_fit(grid[grid >= wide[0]], values[grid >= wide[0]])["b"] if np.all(values > 0) else float("nan")
@@ -760,7 +769,7 @@ def run_study(
 ) -> StudyResult:
     """Run the boundary sweep, discover the boundary, check it against the anchors, and measure forgetting
     across it."""
-    runner = Runner(Path(cache) if cache is not None else None, scheduler, workers, progress)
+    runner = Runner(cache, scheduler, workers, progress)
     with runner.timed("boundary sweep"):
         runs, unstable = _boundary_runs(plan, runner)
     with runner.timed("boundary discovery"):
@@ -788,7 +797,6 @@ def run_study(
 
 
 def _phase_png(result: StudyResult) -> bytes:
-    from discover.snapping import evaluate
     from verify.figures import _png, _style
 
     base = result.runs[result.runs.variant == "base"]
@@ -796,9 +804,8 @@ def _phase_png(result: StudyResult) -> bytes:
     widths, gammas = grid.columns.to_numpy(dtype=float), grid.index.to_numpy(dtype=float)
     crit = result.configs[result.configs.variant == "base"]
     fine = np.geomspace(widths.min(), widths.max(), 100)
-    disc = np.broadcast_to(evaluate(result.boundary["expression"], {
-        "width": fine, "init_scale": np.ones_like(fine), "eta0": np.full_like(fine, result.plan.base_eta0),
-        "input_rank": np.full_like(fine, 4.0), "items": np.full_like(fine, result.plan.items)}), fine.shape)  # fmt: skip
+    base_axes = _base_axes(result.plan, fine)
+    disc = _evaluate_boundary(result.boundary["expression"], base_axes)
     with _style() as plt:
         fig, ax = plt.subplots(figsize=(6.4, 4.6))
         mesh = ax.pcolormesh(widths, gammas, np.log10(grid.to_numpy()), shading="nearest", cmap="viridis")
@@ -812,8 +819,6 @@ def _phase_png(result: StudyResult) -> bytes:
             label=f"measured critical γ0 (NTK change {result.plan.threshold:g})",
         )
         ax.plot(fine, disc, "w-", lw=2, label="discovered boundary")
-        base_axes = pd.DataFrame({"width": fine, "init_scale": 1.0, "eta0": result.plan.base_eta0, "input_rank": 4.0,
-                                  "items": float(result.plan.items)})  # fmt: skip
         geiger = log_linear_predict(result.boundary["geiger"], base_axes)
         ax.plot(fine, geiger, "r--", lw=1.2, label="Geiger: ∝ √width (other exponents fitted)")
         ax.set_xscale("log", base=2)

@@ -248,7 +248,7 @@ def run_study(
     progress: bool = True,
 ) -> StudyResult:
     """Train the models, take their spectra against the controls, and test deviation against forgetting."""
-    runner = Runner(Path(cache) if cache is not None else None, scheduler, workers, progress)
+    runner = Runner(cache, scheduler, workers, progress)
     with runner.timed("training"):
         models, layers = _models(plan, runner)
     with runner.timed("spectra and deviations"):
